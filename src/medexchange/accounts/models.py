@@ -1,0 +1,201 @@
+"""People and their roles: per institution, plus network staff."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any, ClassVar
+from zoneinfo import available_timezones
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from medexchange.accounts.choices import InstitutionRoleKind
+
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(available_timezones())]
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who signs in with an e-mail address."""
+
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="UTC"
+    )
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_network_staff(self) -> bool:
+        """Network staff run the network: platform superusers and staff of any network."""
+        if not self.is_active:
+            return False
+        if self.is_superuser:
+            return True
+        cached = getattr(self, "_is_network_staff", None)
+        if cached is None:
+            cached = self.network_staff_roles.exists()
+            self._is_network_staff = cached
+        return cached
+
+    def staffed_network_ids(self) -> QuerySet[Any] | None:
+        """Ids of the networks this user runs; None means every network (superuser)."""
+        if self.is_superuser:
+            return None
+        return self.network_staff_roles.values_list("network_id", flat=True)
+
+    def coordinated_institution_ids(self) -> QuerySet[Any]:
+        return self.institution_roles.filter(role=InstitutionRoleKind.COORDINATOR).values_list(
+            "institution_id", flat=True
+        )
+
+
+class InstitutionRole(models.Model):
+    """A person's role at one institution."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="institution_roles")
+    institution = models.ForeignKey(
+        "network.Institution", on_delete=models.CASCADE, related_name="roles"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=InstitutionRoleKind.choices)
+    granted_at = models.DateTimeField(_("granted"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("institution role")
+        verbose_name_plural = _("institution roles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "institution", "role"], name="one_role_kind_per_institution"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.institution}"
+
+
+class NetworkStaffRole(models.Model):
+    """Staff of a network approve members, run match cycles and manage funds."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="network_staff_roles")
+    network = models.ForeignKey("network.Network", on_delete=models.CASCADE, related_name="staff")
+    granted_at = models.DateTimeField(_("granted"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("network staff role")
+        verbose_name_plural = _("network staff roles")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "network"], name="one_staff_role_per_network")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.network}"
+
+
+def _invitation_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _invitation_expiry() -> Any:
+    return timezone.now() + timedelta(days=14)
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def pending(self) -> InvitationQuerySet:
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+    def visible_to(self, user: Any) -> InvitationQuerySet:
+        """Coordinators see their institution's invitations; network staff see all."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_network_staff:
+            return self
+        return self.filter(
+            Q(institution_id__in=user.coordinated_institution_ids()) | Q(invited_by=user)
+        )
+
+
+class Invitation(models.Model):
+    """An e-mailed offer of a role at an institution, accepted through a one-time link."""
+
+    email = models.EmailField(_("e-mail address"))
+    institution = models.ForeignKey(
+        "network.Institution", on_delete=models.CASCADE, related_name="invitations"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=InstitutionRoleKind.choices)
+    token = models.CharField(max_length=64, unique=True, default=_invitation_token)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=_invitation_expiry)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.get_role_display()} · {self.institution}"
+
+    @property
+    def is_open(self) -> bool:
+        return (
+            self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+        )

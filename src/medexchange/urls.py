@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from medexchange.common import views as common_views
+
+admin.site.site_header = "MedExchange"
+admin.site.site_title = "MedExchange admin"
+
+urlpatterns = [
+    path("", common_views.home, name="home"),
+    path("healthz", common_views.healthz, name="healthz"),
+    path("i18n/setlang/", common_views.set_language, name="set_language"),
+    path("accounts/", include("medexchange.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("", include("medexchange.network.urls")),
+    path("api/", include("medexchange.api.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

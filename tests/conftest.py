@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    """Rate limits live in the cache; start every test with a clean slate."""
+    cache.clear()
+
+
+@pytest.fixture
+def network(db: Any) -> Any:
+    return factories.NetworkFactory(name="Global Exchange Network", slug="global")
+
+
+@pytest.fixture
+def africa_network(db: Any) -> Any:
+    return factories.RegionalNetworkFactory(name="Africa Network", slug="africa")
+
+
+@pytest.fixture
+def member(network: Any) -> Any:
+    institution = factories.InstitutionFactory(name="Fictional Nairobi School of Medicine")
+    factories.MembershipFactory(institution=institution, network=network)
+    return institution
+
+
+@pytest.fixture
+def staff_user(network: Any) -> Any:
+    return factories.staff_of(network)
