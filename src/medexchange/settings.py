@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import environ
+import xstatic.pkg.leaflet
+import xstatic.pkg.leaflet_markercluster
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -110,9 +112,7 @@ TEMPLATES = [
 if "DATABASE_URL" not in env:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'medexchange.sqlite3'}"
-    ),
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'medexchange.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("TEST", {})
@@ -124,7 +124,15 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+STATICFILES_DIRS = [
+    PACKAGE_DIR / "static",
+    # Map assets come from the XStatic packages, never from a CDN.
+    ("leaflet", xstatic.pkg.leaflet.BASE_DIR),
+    ("leaflet-markercluster", xstatic.pkg.leaflet_markercluster.BASE_DIR),
+]
+# In development WhiteNoise serves straight from the apps; production runs collectstatic.
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG
 STORAGES: dict[str, dict[str, Any]] = {
     # Any Django storage class works here, e.g. django-storages' S3Storage with
     # MEDIA_STORAGE_OPTIONS='{"bucket_name": "…"}'.
@@ -178,6 +186,9 @@ MFA_TOTP_ISSUER = "MedExchange"
 
 # --- E-mail and background work ---------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+if vars().get("EMAIL_FILE_PATH"):
+    # django-environ drops the leading slash of filemail:///abs/path; keep it absolute.
+    EMAIL_FILE_PATH = "/" + str(vars()["EMAIL_FILE_PATH"]).lstrip("/")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MedExchange <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -231,9 +242,7 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 
 # Map tiles: any XYZ tile server; empty means a plain background (offline use).
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
-MAP_TILE_ATTRIBUTION = env.str(
-    "MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors"
-)
+MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
 
 
 def _origin(url: str) -> str:
@@ -282,6 +291,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Institutions and sites both have a "kind"; name their enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "InstitutionKindEnum": "medexchange.network.choices.InstitutionKind",
+        "SiteKindEnum": "medexchange.network.choices.SiteKind",
+    },
 }
 
 LOGGING = {

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -194,8 +195,13 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"{self.email} → {self.get_role_display()} · {self.institution}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:invitation", kwargs={"token": self.token})
+
     @property
     def is_open(self) -> bool:
         return (
-            self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
         )

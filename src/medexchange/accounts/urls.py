@@ -1,4 +1,9 @@
 from django.urls import path
 
+from medexchange.accounts import views
+
 app_name = "accounts"
-urlpatterns: list = []
+urlpatterns = [
+    path("preferences/", views.preferences, name="preferences"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
+]

@@ -1,3 +1,28 @@
-from django.urls import path
+"""The API: versioned routes under v1/, the OpenAPI schema and its browsable docs."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from medexchange.api import views
+
+
+class V1Router(DefaultRouter):
+    """A browsable root at v1/, without duplicate ``.json`` routes in the schema."""
+
+    include_format_suffixes = False
+
+
+router = V1Router()
+router.register("countries", views.CountryViewSet, basename="country")
+router.register("networks", views.NetworkViewSet, basename="network")
+router.register("institutions", views.InstitutionViewSet, basename="institution")
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("v1/", include((router.urls, "api-v1"))),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The split view serves its script from a URL, not inline: the CSP forbids inline scripts.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+]

@@ -28,7 +28,7 @@ class UserPreferencesMiddleware:
             except (ZoneInfoNotFoundError, ValueError):
                 timezone.deactivate()
             if (
-                settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
+                not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
                 and user.preferred_language
                 and user.preferred_language in dict(settings.LANGUAGES)
             ):

@@ -20,7 +20,5 @@ def send_templated_email(
         context = {"site_url": settings.SITE_URL, **context}
         subject = render_to_string(f"{template}_subject.txt", context).strip()
         body = render_to_string(f"{template}_body.txt", context)
-    message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()), body=body, to=to
-    )
+    message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=body, to=to)
     message.send()

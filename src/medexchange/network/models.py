@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from medexchange.common.fields import HttpsURLField
 from medexchange.network.choices import (
     EmStatus,
     IncomeGroup,
@@ -62,6 +64,16 @@ class CountryProfile(models.Model):
     def __str__(self) -> str:
         return str(self.code.name)
 
+    def clean(self) -> None:
+        if self.em_status == EmStatus.EMERGING and not self.em_recognised_year:
+            raise ValidationError(
+                {"em_recognised_year": _("Give the year Emergency Medicine was recognised.")}
+            )
+        if self.em_recognised_year and self.em_status == EmStatus.NOT_RECOGNISED:
+            raise ValidationError(
+                {"em_recognised_year": _("A country where EM is not recognised has no year.")}
+            )
+
     @property
     def name(self) -> str:
         return str(self.code.name)
@@ -80,7 +92,7 @@ class Network(models.Model):
         blank=True,
         help_text=_("Shown on the join form; applicants must agree to it."),
     )
-    website = models.URLField(_("website"), blank=True)
+    website = HttpsURLField(_("website"), blank=True)
 
     class Meta:
         verbose_name = _("network")
@@ -146,7 +158,7 @@ class Institution(models.Model):
     languages = models.JSONField(
         _("working languages"), default=list, blank=True, help_text=_("ISO 639-1 codes.")
     )
-    website = models.URLField(_("website"), blank=True)
+    website = HttpsURLField(_("website"), blank=True)
     description = models.TextField(_("description"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -219,7 +231,10 @@ class Membership(models.Model):
     )
     network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="memberships")
     status = models.CharField(
-        _("status"), max_length=10, choices=MembershipStatus.choices, default=MembershipStatus.APPLIED
+        _("status"),
+        max_length=10,
+        choices=MembershipStatus.choices,
+        default=MembershipStatus.APPLIED,
     )
     applied_on = models.DateField(_("applied on"))
     joined_on = models.DateField(_("joined on"), null=True, blank=True)
@@ -262,7 +277,9 @@ class JoinRequest(models.Model):
         default=JoinRequestStatus.SUBMITTED,
     )
     institution_name = models.CharField(_("institution name"), max_length=200)
-    kind = models.CharField(_("kind of institution"), max_length=30, choices=InstitutionKind.choices)
+    kind = models.CharField(
+        _("kind of institution"), max_length=30, choices=InstitutionKind.choices
+    )
     country = models.ForeignKey(
         CountryProfile, verbose_name=_("country"), on_delete=models.PROTECT, related_name="+"
     )
@@ -274,7 +291,7 @@ class JoinRequest(models.Model):
     longitude = models.DecimalField(
         _("longitude"), max_digits=8, decimal_places=5, validators=LONGITUDE_VALIDATORS
     )
-    website = models.URLField(_("website"), blank=True)
+    website = HttpsURLField(_("website"), blank=True)
     languages = models.JSONField(_("working languages"), default=list, blank=True)
     description = models.TextField(_("about the institution"))
     contact_name = models.CharField(_("contact person"), max_length=200)

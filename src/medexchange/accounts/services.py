@@ -1,0 +1,124 @@
+"""State changes of people and roles; each one is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from medexchange.accounts.models import InstitutionRole, Invitation, User
+from medexchange.common.notifications import email_after_commit
+from medexchange.common.services import audit_record
+
+
+@transaction.atomic
+def user_update_preferences(
+    *,
+    user: User,
+    actor: Any,
+    preferred_language: str | None = None,
+    time_zone: str | None = None,
+    full_name: str | None = None,
+) -> User:
+    changes: dict[str, list[str]] = {}
+    for field, value in (
+        ("preferred_language", preferred_language),
+        ("time_zone", time_zone),
+        ("full_name", full_name),
+    ):
+        if value is not None and getattr(user, field) != value:
+            changes[field] = [getattr(user, field), value]
+            setattr(user, field, value)
+    if changes:
+        user.full_clean(exclude=["password"])
+        user.save(update_fields=list(changes))
+        audit_record(actor=actor, action="user.preferences_updated", target=user, data=changes)
+    return user
+
+
+@transaction.atomic
+def invitation_send(
+    *,
+    email: str,
+    institution: Any,
+    role: str,
+    actor: Any,
+    language: str = "en",
+    notify: bool = True,
+) -> Invitation:
+    """Invite someone to a role; ``notify=False`` when the caller's own e-mail carries the link."""
+    email = email.strip().lower()
+    if InstitutionRole.objects.filter(
+        user__email__iexact=email, institution=institution, role=role
+    ).exists():
+        raise ValidationError({"email": _("This person already has that role here.")})
+    invitation = Invitation.objects.create(
+        email=email, institution=institution, role=role, invited_by=actor
+    )
+    audit_record(
+        actor=actor,
+        action="invitation.sent",
+        target=invitation,
+        to_state="pending",
+        data={"email": email, "role": role, "institution": institution.slug},
+    )
+    if notify:
+        email_after_commit(
+            to=email,
+            template="accounts/email/invitation",
+            context={
+                "institution_name": institution.name,
+                "role": invitation.get_role_display(),
+                "invited_by": str(actor) if actor else "",
+                "invitation_path": invitation.get_absolute_url(),
+            },
+            language=language,
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> InstitutionRole:
+    """Turn an open invitation into a role for the signed-in person it was sent to."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open:
+        raise ValidationError(_("This invitation has expired or was already used."))
+    if invitation.email.lower() != user.email.lower():
+        raise PermissionDenied(
+            _("This invitation was sent to %(email)s. Sign in with that address to accept it.")
+            % {"email": invitation.email}
+        )
+    role, _created = InstitutionRole.objects.get_or_create(
+        user=user, institution=invitation.institution, role=invitation.role
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(
+        actor=user,
+        action="invitation.accepted",
+        target=invitation,
+        from_state="pending",
+        to_state="accepted",
+    )
+    audit_record(
+        actor=user,
+        action="role.granted",
+        target=role,
+        data={"role": role.role, "institution": invitation.institution.slug},
+    )
+    return role
+
+
+@transaction.atomic
+def role_revoke(*, role: InstitutionRole, actor: Any) -> None:
+    audit_record(
+        actor=actor,
+        action="role.revoked",
+        target=role,
+        data={"user": role.user.email, "role": role.role},
+    )
+    role.delete()
