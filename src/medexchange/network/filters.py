@@ -25,10 +25,17 @@ class InstitutionFilter(django_filters.FilterSet):
         label=_("Search"), method="filter_text", max_length=100, help_text=_("Name or city")
     )
     country = django_filters.ChoiceFilter(
-        label=_("Country"), field_name="country__code", choices=list(countries)
+        label=_("Country"),
+        field_name="country__code",
+        # A callable, so country names follow the language of each request.
+        choices=lambda: list(countries),
+        empty_label=_("Any"),
     )
     region = django_filters.ChoiceFilter(
-        label=_("Region"), field_name="country__region", choices=Region.choices
+        label=_("Region"),
+        field_name="country__region",
+        choices=Region.choices,
+        empty_label=_("Any"),
     )
     network = django_filters.ModelMultipleChoiceFilter(
         label=_("Network"),

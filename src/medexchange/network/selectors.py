@@ -41,6 +41,12 @@ def networks_with_member_counts() -> QuerySet[Network]:
     ).order_by("scope", "name")
 
 
+def member_country_codes() -> list[str]:
+    return list(
+        Institution.objects.members().order_by().values_list("country__code", flat=True).distinct()
+    )
+
+
 def network_stats() -> dict[str, Any]:
     members = Institution.objects.members()
     return {

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
+from django_countries import countries
 
 from medexchange.accounts.forms import InvitationForm
 from medexchange.accounts.models import InstitutionRole, Invitation
@@ -315,6 +316,7 @@ def _map_context(request: HttpRequest) -> dict[str, Any]:
     networks = list(selectors.networks_with_member_counts())
     chosen_networks = request.GET.getlist("network") or [n.slug for n in networks]
     chosen_kinds = request.GET.getlist("kind") or [k for k, _label in InstitutionKind.choices]
+    member_countries = set(selectors.member_country_codes())
     return {
         "filter": _map_filters(request),
         "networks": networks,
@@ -322,6 +324,7 @@ def _map_context(request: HttpRequest) -> dict[str, Any]:
         "chosen_networks": chosen_networks,
         "chosen_kinds": chosen_kinds,
         "kind_labels": dict(InstitutionKind.choices),
+        "country_names": {code: name for code, name in countries if code in member_countries},
     }
 
 

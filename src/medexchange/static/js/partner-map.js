@@ -15,6 +15,7 @@
   var count = document.getElementById("map-count");
   var search = document.getElementById("map-search");
   var kindLabels = JSON.parse(document.getElementById("map-kind-labels").textContent);
+  var countryNames = JSON.parse(document.getElementById("map-country-names").textContent);
 
   L.Icon.Default.imagePath = container.dataset.iconPath;
   // maxZoom on the map itself: the cluster group needs it even without a tile layer.
@@ -129,7 +130,8 @@
       button.textContent = feature.properties.name;
       var where = document.createElement("span");
       where.className = "muted";
-      where.textContent = " " + feature.properties.city + ", " + feature.properties.country;
+      where.textContent = " " + feature.properties.city + ", " +
+        (countryNames[feature.properties.country] || feature.properties.country);
       item.appendChild(button);
       item.appendChild(where);
       fragment.appendChild(item);
