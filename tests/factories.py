@@ -24,7 +24,7 @@ from medexchange.network.models import (
 PASSWORD = "correct horse battery staple 42"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -45,7 +45,7 @@ def country(code: str) -> CountryProfile:
     return CountryProfile.objects.get(code=code)
 
 
-class NetworkFactory(factory.django.DjangoModelFactory):
+class NetworkFactory(factory.django.DjangoModelFactory[Network]):
     class Meta:
         model = Network
         django_get_or_create = ("slug",)
@@ -62,7 +62,7 @@ class RegionalNetworkFactory(NetworkFactory):
     region = Region.AFRICA
 
 
-class InstitutionFactory(factory.django.DjangoModelFactory):
+class InstitutionFactory(factory.django.DjangoModelFactory[Institution]):
     class Meta:
         model = Institution
 
@@ -76,7 +76,7 @@ class InstitutionFactory(factory.django.DjangoModelFactory):
     languages = factory.LazyFunction(lambda: ["en", "sw"])
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 
@@ -87,7 +87,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     joined_on = dt.date(2025, 2, 1)
 
 
-class SiteFactory(factory.django.DjangoModelFactory):
+class SiteFactory(factory.django.DjangoModelFactory[Site]):
     class Meta:
         model = Site
 
@@ -97,7 +97,7 @@ class SiteFactory(factory.django.DjangoModelFactory):
     city = "Nairobi"
 
 
-class JoinRequestFactory(factory.django.DjangoModelFactory):
+class JoinRequestFactory(factory.django.DjangoModelFactory[JoinRequest]):
     class Meta:
         model = JoinRequest
 

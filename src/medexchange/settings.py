@@ -32,7 +32,11 @@ if DEBUG:
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
-    if len(SECRET_KEY) < 50:
+    if (
+        len(SECRET_KEY) < 50
+        or len(set(SECRET_KEY)) < 5
+        or SECRET_KEY.startswith("django-insecure-")
+    ):
         raise ImproperlyConfigured(
             "Production mode (DEBUG=false) needs SECRET_KEY set to a random value "
             "of at least 50 characters."
@@ -222,6 +226,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Applied in production; the security tests apply the same values to check
@@ -231,6 +236,8 @@ PRODUCTION_SECURITY: dict[str, Any] = {
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
     "SECURE_HSTS_PRELOAD": True,
     "SECURE_SSL_REDIRECT": env.bool("SECURE_SSL_REDIRECT", default=True),
+    # Load balancers probe health over plain HTTP.
+    "SECURE_REDIRECT_EXEMPT": [r"^healthz$"],
     "SESSION_COOKIE_SECURE": True,
     "CSRF_COOKIE_SECURE": True,
     "LANGUAGE_COOKIE_SECURE": True,

@@ -1,9 +1,12 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from medexchange.common import views as common_views
 
+# The admin signs in through allauth, so two-factor authentication applies there too.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = "MedExchange"
 admin.site.site_title = "MedExchange admin"
 

@@ -35,7 +35,7 @@ def test_production_needs_a_secret_key() -> None:
 
 
 def test_production_needs_allowed_hosts() -> None:
-    result = run_check(DEBUG="false", SECRET_KEY="x" * 64)
+    result = run_check(DEBUG="false", SECRET_KEY="k3y-" + "abcdefghij" * 6)
     assert result.returncode != 0
     assert "needs ALLOWED_HOSTS" in result.stderr
 
@@ -43,3 +43,9 @@ def test_production_needs_allowed_hosts() -> None:
 def test_development_needs_nothing() -> None:
     result = run_check()
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_a_guessable_secret_key() -> None:
+    result = run_check(DEBUG="false", SECRET_KEY="x" * 64, ALLOWED_HOSTS="exchange.example.org")
+    assert result.returncode != 0
+    assert "needs SECRET_KEY" in result.stderr

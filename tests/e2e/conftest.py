@@ -16,11 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-
-# Playwright's sync API keeps an asyncio loop on the main thread; Django would
-# otherwise refuse ORM calls from it. Set before any test touches the database.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
 from tests import factories
@@ -49,6 +44,19 @@ browser_db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def _offline_map(settings: Any) -> None:
     """No tile server: the map shows a plain background and stays on loopback."""
     settings.MAP_TILE_URL = ""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_orm_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API keeps an asyncio loop on the main thread; Django would
+    otherwise refuse ORM calls from it. Only the browser tests need this."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(scope="session")
