@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from medexchange.network.choices import JoinRequestStatus, OfferKind
 from medexchange.network.models import CountryProfile, Institution, JoinRequest, Network, Site
+from medexchange.network.services import INSTITUTION_EDITABLE_FIELDS
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -131,18 +132,7 @@ class InstitutionForm(forms.ModelForm):
 
     class Meta:
         model = Institution
-        fields = [
-            "name",
-            "kind",
-            "country",
-            "city",
-            "address",
-            "latitude",
-            "longitude",
-            "languages",
-            "website",
-            "description",
-        ]
+        fields = list(INSTITUTION_EDITABLE_FIELDS)
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
 
 

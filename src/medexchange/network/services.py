@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -24,6 +24,8 @@ from medexchange.network.models import (
     Network,
     Site,
 )
+
+_M = TypeVar("_M", bound=models.Model)
 
 INSTITUTION_EDITABLE_FIELDS = (
     "name",
@@ -48,14 +50,19 @@ def unique_institution_slug(name: str, city: str) -> str:
     return slug
 
 
-def _changed_fields(instance: Any, values: dict[str, Any]) -> dict[str, list[str]]:
+def _update_audited(instance: _M, *, actor: Any, action: str, values: dict[str, Any]) -> _M:
+    """Apply ``values``, validate, save and audit old → new of what really changed."""
     changes: dict[str, list[str]] = {}
     for field, new in values.items():
         old = getattr(instance, field)
         if old != new:
             changes[field] = [str(old), str(new)]
             setattr(instance, field, new)
-    return changes
+    if changes:
+        instance.full_clean()
+        instance.save()
+        audit_record(actor=actor, action=action, target=instance, data=changes)
+    return instance
 
 
 @transaction.atomic
@@ -209,12 +216,7 @@ def institution_update(
     unknown = set(values) - set(INSTITUTION_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable: {sorted(unknown)}")
-    changes = _changed_fields(institution, values)
-    if changes:
-        institution.full_clean()
-        institution.save()
-        audit_record(actor=actor, action="institution.updated", target=institution, data=changes)
-    return institution
+    return _update_audited(institution, actor=actor, action="institution.updated", values=values)
 
 
 @transaction.atomic
@@ -230,12 +232,7 @@ def site_save(
         return site
     if site.institution_id != institution.pk:
         raise ValidationError(_("This site belongs to another institution."))
-    changes = _changed_fields(site, values)
-    if changes:
-        site.full_clean()
-        site.save()
-        audit_record(actor=actor, action="site.updated", target=site, data=changes)
-    return site
+    return _update_audited(site, actor=actor, action="site.updated", values=values)
 
 
 @transaction.atomic
@@ -294,9 +291,4 @@ def membership_create(
 def country_profile_update(
     *, profile: CountryProfile, actor: Any, values: dict[str, Any]
 ) -> CountryProfile:
-    changes = _changed_fields(profile, values)
-    if changes:
-        profile.full_clean()
-        profile.save()
-        audit_record(actor=actor, action="country_profile.updated", target=profile, data=changes)
-    return profile
+    return _update_audited(profile, actor=actor, action="country_profile.updated", values=values)
