@@ -201,3 +201,15 @@ def test_every_iso_country_has_a_profile_with_region() -> None:
     assert CountryProfile.objects.count() >= 249
     assert not CountryProfile.objects.filter(region="").exists()
     assert CountryProfile.objects.get(code="VN").subregion == "South-eastern Asia"
+
+
+def test_network_staff_edit_their_members_but_not_former_ones(
+    client: Any, network: Any, africa_network: Any, member: Any
+) -> None:
+    former = factories.InstitutionFactory(name="Fictional Former Member")
+    factories.MembershipFactory(institution=former, network=network, status="left")
+    factories.MembershipFactory(institution=former, network=africa_network)
+    client.force_login(factories.staff_of(network))
+
+    assert client.get(reverse("network:institution-edit", args=[member.slug])).status_code == 200
+    assert client.get(reverse("network:institution-edit", args=[former.slug])).status_code == 404

@@ -134,7 +134,15 @@ class InstitutionQuerySet(models.QuerySet["Institution"]):
             return self
         condition = Q(pk__in=user.coordinated_institution_ids())
         if staffed is not None:
-            condition |= Q(memberships__network_id__in=staffed)
+            # Staff look after their networks' current members, not those that left.
+            condition |= Q(
+                memberships__network_id__in=staffed,
+                memberships__status__in=[
+                    MembershipStatus.APPLIED,
+                    MembershipStatus.ACTIVE,
+                    MembershipStatus.SUSPENDED,
+                ],
+            )
         return self.filter(condition).distinct()
 
 
