@@ -13,6 +13,7 @@ admin.site.site_title = "MedExchange admin"
 urlpatterns = [
     path("", common_views.home, name="home"),
     path("healthz", common_views.healthz, name="healthz"),
+    path("notifications/", common_views.notifications, name="notifications"),
     path("i18n/setlang/", common_views.set_language, name="set_language"),
     path("accounts/", include("medexchange.accounts.urls")),
     path("accounts/", include("allauth.urls")),

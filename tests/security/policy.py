@@ -123,6 +123,7 @@ SITE: dict[str, Row] = {
     "home": everyone(),
     "healthz": everyone(),
     "set_language": everyone(405),  # POST only
+    "notifications": signed_in(),  # each person's own
     # accounts
     "accounts:preferences": signed_in(),
     # The token in the link is the credential; accepting checks the e-mail address.
@@ -200,6 +201,7 @@ ADMIN_MODELS: tuple[tuple[str, str], ...] = (
     ("account", "emailaddress"),
     ("mfa", "authenticator"),
     ("common", "auditentry"),
+    ("common", "notification"),
     ("accounts", "user"),
     ("accounts", "institutionrole"),
     ("accounts", "networkstaffrole"),

@@ -19,6 +19,7 @@ from django.test import override_settings
 
 from medexchange.accounts.choices import InstitutionRoleKind
 from medexchange.accounts.models import InstitutionRole, Invitation, NetworkStaffRole
+from medexchange.common.models import Notification
 from medexchange.common.services import audit_record
 from medexchange.network.choices import MembershipStatus
 from medexchange.network.models import CountryProfile, Membership
@@ -65,6 +66,9 @@ class World:
                 user=self.users["network_staff"], type=Authenticator.Type.TOTP
             ),
             ("common", "auditentry"): self.audit_entry,
+            ("common", "notification"): Notification.objects.get_or_create(
+                user=self.users["applicant"], message="A notification for the admin walk"
+            )[0],
             ("accounts", "user"): self.users["applicant"],
             ("accounts", "institutionrole"): InstitutionRole.objects.get(
                 user=self.users["coordinator"]

@@ -8,9 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from medexchange.accounts.models import InstitutionRole, Invitation, User
-from medexchange.common.notifications import email_after_commit
+from medexchange.common.notifications import email_after_commit, notify_users
 from medexchange.common.services import audit_record
 
 
@@ -104,6 +105,13 @@ def invitation_accept(*, invitation: Invitation, user: User) -> InstitutionRole:
         from_state="pending",
         to_state="accepted",
     )
+    if invitation.invited_by and invitation.invited_by != user:
+        notify_users(
+            users=[invitation.invited_by],
+            message=gettext_noop("%(person)s accepted your invitation to %(institution)s."),
+            params={"person": user, "institution": invitation.institution},
+            url=invitation.institution.get_absolute_url(),
+        )
     audit_record(
         actor=user,
         action="role.granted",

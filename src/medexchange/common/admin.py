@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from medexchange.common.models import AuditEntry
+from medexchange.common.models import AuditEntry, Notification
 
 
 @admin.register(AuditEntry)
@@ -19,3 +19,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "message", "read_at"]
+    search_fields = ["user__email", "message"]
+    autocomplete_fields = ["user"]

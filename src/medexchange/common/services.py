@@ -6,8 +6,9 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
-from medexchange.common.models import AuditEntry
+from medexchange.common.models import AuditEntry, Notification
 
 
 def audit_record(
@@ -32,3 +33,8 @@ def audit_record(
         reason=reason,
         data=data or {},
     )
+
+
+def notifications_mark_read(*, user: Any) -> int:
+    """Mark all of ``user``'s notifications read; reading is not a state change to audit."""
+    return Notification.objects.visible_to(user).unread().update(read_at=timezone.now())

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
+from medexchange.accounts.services import user_update_preferences
 from medexchange.celery import app as celery_app
+from medexchange.common.models import Notification
+from medexchange.common.services import notifications_mark_read
 from medexchange.network import selectors as network_selectors
 
 
@@ -46,6 +50,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        notifications_mark_read(user=request.user)
+        return redirect("notifications")
+    items = Notification.objects.visible_to(request.user)[:50]
+    return render(request, "notifications.html", {"notifications": items})
+
+
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """Django's language switch, also remembered as a signed-in user's preference."""
@@ -53,7 +67,5 @@ def set_language(request: HttpRequest) -> HttpResponse:
     language = request.POST.get("language", "")
     user = request.user
     if user.is_authenticated and language in dict(settings.LANGUAGES):
-        from medexchange.accounts.services import user_update_preferences
-
         user_update_preferences(user=user, preferred_language=language, actor=user)
     return response

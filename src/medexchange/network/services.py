@@ -7,13 +7,17 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from medexchange.accounts.choices import InstitutionRoleKind
+from medexchange.accounts.models import User
 from medexchange.accounts.services import invitation_send
-from medexchange.common.notifications import email_after_commit
+from medexchange.common.notifications import email_after_commit, notify_users
 from medexchange.common.services import audit_record
 from medexchange.network.choices import JoinRequestStatus, MembershipStatus
 from medexchange.network.models import (
@@ -65,6 +69,14 @@ def _update_audited(instance: _M, *, actor: Any, action: str, values: dict[str, 
     return instance
 
 
+def network_staff_to_notify(network: Network) -> QuerySet[User]:
+    """The network's own staff; platform superusers when it has none yet."""
+    staff = User.objects.filter(network_staff_roles__network=network, is_active=True)
+    if staff.exists():
+        return staff
+    return User.objects.filter(is_superuser=True, is_active=True)
+
+
 @transaction.atomic
 def join_request_submit(*, values: dict[str, Any], language: str = "en") -> JoinRequest:
     """Record an institution's application and tell its contact we have it."""
@@ -81,6 +93,13 @@ def join_request_submit(*, values: dict[str, Any], language: str = "en") -> Join
         target=join_request,
         to_state=JoinRequestStatus.SUBMITTED,
         data={"network": join_request.network.slug, "contact": join_request.contact_email},
+    )
+    notify_users(
+        users=network_staff_to_notify(join_request.network),
+        message=gettext_noop("%(institution)s applied to join %(network)s."),
+        params={"institution": join_request.institution_name, "network": join_request.network},
+        url=reverse("network:join-detail", args=[join_request.pk]),
+        email_template="network/email/join_request_new",
     )
     email_after_commit(
         to=join_request.contact_email,
