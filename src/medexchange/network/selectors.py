@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import Any
 
+import orjson
 from django.db.models import Count, FloatField, Prefetch, Q, QuerySet
 from django.db.models.functions import Cast
 from django.urls import reverse
@@ -93,8 +93,4 @@ def map_feature_collection(institutions: QuerySet[Institution]) -> bytes:
         }
         for pk, slug, name, kind, city, country, lat, lon in rows
     ]
-    return json.dumps(
-        {"type": "FeatureCollection", "features": features},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    ).encode()
+    return orjson.dumps({"type": "FeatureCollection", "features": features})
