@@ -87,3 +87,12 @@ def test_map_page_offers_the_list_view_and_filters(client: Any, members: Any) ->
     assert 'id="network-africa"' in body
     assert 'id="kind-teaching_hospital"' in body
     assert "leaflet/leaflet.js" in body
+
+
+def test_geojson_is_compressed_for_clients_that_accept_it(client: Any, network: Any) -> None:
+    for index in range(40):
+        institution = factories.InstitutionFactory(name=f"Fictional Compressed {index}")
+        factories.MembershipFactory(institution=institution, network=network)
+    response = client.get(reverse("network:map-geojson"), HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]

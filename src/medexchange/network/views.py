@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_http_methods
 from django_countries import countries
 
@@ -328,6 +329,7 @@ def _map_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+@gzip_page  # 1.4 MB → 150 KB for 5,000 institutions; it holds nothing secret (no BREACH risk).
 @require_GET
 def map_geojson(request: HttpRequest) -> HttpResponse:
     filterset = _map_filters(request)
