@@ -241,3 +241,16 @@ def test_a_request_cannot_be_decided_twice(client: Any, network: Any, staff_user
 def test_unknown_join_request_is_404(client: Any, staff_user: Any) -> None:
     client.force_login(staff_user)
     assert client.get(reverse("network:join-detail", args=[999999])).status_code == 404
+
+
+def test_join_form_is_rate_limited_per_address(client: Any, network: Any) -> None:
+    for index in range(10):
+        response = client.post(
+            reverse("network:join"),
+            join_form_data(network, institution_name=f"Fictional School {index}"),
+        )
+        assert response.status_code == 302
+    response = client.post(reverse("network:join"), join_form_data(network))
+    assert response.status_code == 429
+    assert "Too many applications" in response.content.decode()
+    assert JoinRequest.objects.count() == 10

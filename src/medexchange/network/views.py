@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -183,6 +184,15 @@ def join(request: HttpRequest) -> HttpResponse:
     if request.GET.get("network"):
         initial["network"] = Network.objects.filter(slug=request.GET["network"]).first()
     form = JoinRequestForm(request.POST or None, initial=initial)
+    if request.method == "POST" and not ratelimit.consume(request, action="join_request"):
+        form.add_error(
+            None,
+            _("Too many applications were sent from your address. Please try again in an hour."),
+        )
+        networks = Network.objects.all()
+        return render(
+            request, "network/join_form.html", {"form": form, "networks": networks}, status=429
+        )
     if request.method == "POST" and form.is_valid():
         values = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
