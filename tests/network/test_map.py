@@ -81,6 +81,22 @@ def test_list_view_shows_same_content_grouped_by_country(client: Any, members: A
     assert "<script" not in body.split("<main", 1)[1].split("</main>", 1)[0]
 
 
+def test_list_view_without_filters_lists_every_member(client: Any, members: Any) -> None:
+    response = client.get(reverse("network:map-list"))
+    body = response.content.decode()
+    for name in ("Fictional Both School", "Fictional Africa Only Hospital", "Peru"):
+        assert name in body
+    assert "Fictional Former Member" not in body
+    assert 'role="alert"' not in body
+
+
+def test_list_view_explains_bad_filters(client: Any, members: Any) -> None:
+    response = client.get(reverse("network:map-list"), {"network": "atlantis"})
+    body = response.content.decode()
+    assert 'role="alert"' in body
+    assert "Select a valid choice" in body
+
+
 def test_map_page_offers_the_list_view_and_filters(client: Any, members: Any) -> None:
     body = client.get(reverse("network:map")).content.decode()
     assert reverse("network:map-list") in body

@@ -314,7 +314,8 @@ def partner_list(request: HttpRequest) -> HttpResponse:
     """The map's content as an accessible, script-free list grouped by country."""
     context = _map_context(request)
     filterset = context["filter"]
-    institutions = filterset.qs if filterset.is_valid() else Institution.objects.none()
+    invalid = filterset.is_bound and not filterset.is_valid()
+    institutions = Institution.objects.none() if invalid else filterset.qs
     context["institutions"] = (
         institutions.select_related("country")
         .prefetch_related(selectors.active_memberships_prefetch())
