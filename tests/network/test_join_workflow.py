@@ -254,3 +254,27 @@ def test_join_form_is_rate_limited_per_address(client: Any, network: Any) -> Non
     assert response.status_code == 429
     assert "Too many applications" in response.content.decode()
     assert JoinRequest.objects.count() == 10
+
+
+def test_queue_runs_a_fixed_number_of_queries(
+    client: Any, network: Any, staff_user: Any, django_assert_max_num_queries: Any
+) -> None:
+    for _index in range(30):
+        factories.JoinRequestFactory(network=network)
+    client.force_login(staff_user)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("network:join-queue"))
+    assert response.context["page"].paginator.count == 30
+
+
+def test_queue_shows_decided_requests_on_demand(client: Any, network: Any, staff_user: Any) -> None:
+    factories.JoinRequestFactory(network=network, institution_name="Waiting Fictional School")
+    factories.JoinRequestFactory(
+        network=network, institution_name="Declined Fictional School", status="declined"
+    )
+    client.force_login(staff_user)
+    default = client.get(reverse("network:join-queue")).content.decode()
+    assert "Waiting Fictional School" in default
+    assert "Declined Fictional School" not in default
+    everything = client.get(reverse("network:join-queue"), {"status": ""}).content.decode()
+    assert "Declined Fictional School" in everything

@@ -55,15 +55,14 @@ def directory(request: HtmxHttpRequest) -> HttpResponse:
     filterset = InstitutionFilter(
         request.GET or None, queryset=selectors.directory_queryset(request.user)
     )
-    institutions = (
-        filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
-    )
     if filterset.is_bound and not filterset.is_valid():
         # Keep the valid filters; show the invalid ones as field errors.
         valid = request.GET.copy()
         for field in filterset.errors:
             valid.pop(field, None)
         institutions = InstitutionFilter(valid, queryset=filterset.queryset).qs
+    else:
+        institutions = filterset.qs
     page = Paginator(institutions, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
