@@ -138,3 +138,17 @@ def test_language_switch_rejects_unknown_language(client: Any) -> None:
     response = client.post(reverse("set_language"), {"language": "xx", "next": "/"})
     assert response.status_code == 302
     assert '<html lang="en"' in client.get("/").content.decode()
+
+
+def test_preferences_list_my_roles(client: Any, member: Any) -> None:
+    coordinator = factories.coordinator_of(member)
+    client.force_login(coordinator)
+    body = client.get(reverse("accounts:preferences")).content.decode()
+    assert "Fictional Nairobi School of Medicine" in body
+    assert member.get_absolute_url() in body
+
+
+def test_preferences_explain_how_to_get_a_role(client: Any) -> None:
+    client.force_login(factories.UserFactory())
+    body = client.get(reverse("accounts:preferences")).content.decode()
+    assert "You have no role at an institution yet." in body

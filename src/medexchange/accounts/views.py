@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from medexchange.accounts import services
 from medexchange.accounts.forms import PreferencesForm
-from medexchange.accounts.models import Invitation, User
+from medexchange.accounts.models import InstitutionRole, Invitation, NetworkStaffRole, User
 
 
 @login_required
@@ -33,7 +33,13 @@ def preferences(request: HttpRequest) -> HttpResponse:
         # The saved language applies now, not only after the next sign-in.
         response.delete_cookie("django_language")
         return response
-    return render(request, "accounts/preferences.html", {"form": form})
+    roles = InstitutionRole.objects.filter(user=user).select_related("institution")
+    staff_roles = NetworkStaffRole.objects.filter(user=user).select_related("network")
+    return render(
+        request,
+        "accounts/preferences.html",
+        {"form": form, "roles": roles, "staff_roles": staff_roles},
+    )
 
 
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
