@@ -136,3 +136,12 @@ def test_network_list_counts_active_members(client: Any, world: Any) -> None:
     response = client.get(reverse("network:networks"))
     counts = {n.slug: n.member_count for n in response.context["networks"]}
     assert counts == {"global": 2, "africa": 2}
+
+
+def test_institution_page_names_every_working_language(client: Any, network: Any) -> None:
+    institution = factories.InstitutionFactory(languages=["en", "lg", "rw", "xx"])
+    factories.MembershipFactory(institution=institution, network=network)
+    body = client.get(institution.get_absolute_url()).content.decode()
+    assert "English, Ganda, Kinyarwanda, xx" in body
+    client.cookies["django_language"] = "es"
+    assert "inglés" in client.get(institution.get_absolute_url()).content.decode().lower()

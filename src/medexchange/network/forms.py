@@ -3,23 +3,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.conf.locale import LANG_INFO
 from django.utils.translation import gettext_lazy as _
 
+from medexchange.common.languages import language_choices
 from medexchange.network.choices import JoinRequestStatus, OfferKind
 from medexchange.network.models import CountryProfile, Institution, JoinRequest, Network, Site
 from medexchange.network.services import INSTITUTION_EDITABLE_FIELDS
-
-
-def language_choices() -> list[tuple[str, str]]:
-    return sorted(
-        (
-            (code, info["name"])
-            for code, info in LANG_INFO.items()
-            if "name" in info and "-" not in code
-        ),
-        key=lambda item: item[1],
-    )
 
 
 class CountryChoiceField(forms.ModelChoiceField):

@@ -21,6 +21,7 @@ from medexchange.network.choices import (
     JoinRequestStatus,
     MembershipStatus,
     NetworkScope,
+    OfferKind,
     Region,
     SiteKind,
 )
@@ -332,3 +333,6 @@ class JoinRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution_name} → {self.network}"
+
+    def offer_labels(self) -> list[str]:
+        return [str(OfferKind(kind).label) for kind in self.can_offer if kind in OfferKind.values]
