@@ -29,7 +29,11 @@ class JoinRequestForm(forms.ModelForm):
 
     country = country_field()
     languages = forms.MultipleChoiceField(
-        label=_("Working languages"), choices=language_choices, required=False
+        label=_("Working languages"),
+        choices=language_choices,
+        required=False,
+        help_text=_("Hold Ctrl (or ⌘ on a Mac) to choose several."),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
     )
     can_offer = forms.MultipleChoiceField(
         label=_("What your institution can offer"),
