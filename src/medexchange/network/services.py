@@ -101,17 +101,23 @@ def join_request_submit(*, values: dict[str, Any], language: str = "en") -> Join
         url=reverse("network:join-detail", args=[join_request.pk]),
         email_template="network/email/join_request_new",
     )
+    _email_contact(join_request, "join_request_received")
+    return join_request
+
+
+def _email_contact(join_request: JoinRequest, template: str, **context: Any) -> None:
+    """Write to the applicant's contact person, in the language they applied in."""
     email_after_commit(
         to=join_request.contact_email,
-        template="network/email/join_request_received",
+        template=f"network/email/{template}",
         context={
             "contact_name": join_request.contact_name,
             "institution_name": join_request.institution_name,
             "network_name": join_request.network.name,
+            **context,
         },
         language=join_request.language,
     )
-    return join_request
 
 
 def _lock_open_request(join_request: JoinRequest) -> JoinRequest:
@@ -180,17 +186,11 @@ def join_request_approve(*, join_request: JoinRequest, actor: Any, note: str = "
         language=join_request.language,
         notify=False,
     )
-    email_after_commit(
-        to=join_request.contact_email,
-        template="network/email/join_request_approved",
-        context={
-            "contact_name": join_request.contact_name,
-            "institution_name": institution.name,
-            "network_name": join_request.network.name,
-            "note": note,
-            "invitation_path": invitation.get_absolute_url(),
-        },
-        language=join_request.language,
+    _email_contact(
+        join_request,
+        "join_request_approved",
+        note=note,
+        invitation_path=invitation.get_absolute_url(),
     )
     return institution
 
@@ -214,17 +214,7 @@ def join_request_decline(*, join_request: JoinRequest, actor: Any, reason: str) 
         to_state=JoinRequestStatus.DECLINED,
         reason=join_request.decision_reason,
     )
-    email_after_commit(
-        to=join_request.contact_email,
-        template="network/email/join_request_declined",
-        context={
-            "contact_name": join_request.contact_name,
-            "institution_name": join_request.institution_name,
-            "network_name": join_request.network.name,
-            "reason": join_request.decision_reason,
-        },
-        language=join_request.language,
-    )
+    _email_contact(join_request, "join_request_declined", reason=join_request.decision_reason)
     return join_request
 
 
