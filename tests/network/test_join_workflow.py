@@ -256,6 +256,14 @@ def test_join_form_is_rate_limited_per_address(client: Any, network: Any) -> Non
     assert JoinRequest.objects.count() == 10
 
 
+def test_corrections_do_not_count_towards_the_limit(client: Any, network: Any) -> None:
+    for _attempt in range(12):
+        response = client.post(reverse("network:join"), join_form_data(network, latitude="99"))
+        assert response.status_code == 200
+    response = client.post(reverse("network:join"), join_form_data(network))
+    assert response.status_code == 302
+
+
 def test_queue_runs_a_fixed_number_of_queries(
     client: Any, network: Any, staff_user: Any, django_assert_max_num_queries: Any
 ) -> None:

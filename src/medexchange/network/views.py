@@ -183,28 +183,32 @@ def join(request: HttpRequest) -> HttpResponse:
     if request.GET.get("network"):
         initial["network"] = Network.objects.filter(slug=request.GET["network"]).first()
     form = JoinRequestForm(request.POST or None, initial=initial)
-    if request.method == "POST" and not ratelimit.consume(request, action="join_request"):
-        form.add_error(
-            None,
-            _("Too many applications were sent from your address. Please try again in an hour."),
-        )
-        networks = Network.objects.all()
-        return render(
-            request, "network/join_form.html", {"form": form, "networks": networks}, status=429
-        )
+    status = 200
     if request.method == "POST" and form.is_valid():
-        values = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        try:
-            join_request = services.join_request_submit(
-                values=values, language=get_language() or "en"
+        # Only complete applications count towards the limit, not corrections.
+        if not ratelimit.consume(request, action="join_request"):
+            message = _(
+                "Too many applications were sent from your address. Please try again in an hour."
             )
-        except ValidationError as error:
-            form.add_error(None, error)
+            form.add_error(None, message)
+            status = 429
         else:
-            request.session["join_request_network"] = join_request.network.name
-            return redirect("network:join-thanks")
-    networks = Network.objects.all()
-    return render(request, "network/join_form.html", {"form": form, "networks": networks})
+            values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+            try:
+                join_request = services.join_request_submit(
+                    values=values, language=get_language() or "en"
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                request.session["join_request_network"] = join_request.network.name
+                return redirect("network:join-thanks")
+    return render(
+        request,
+        "network/join_form.html",
+        {"form": form, "networks": Network.objects.all()},
+        status=status,
+    )
 
 
 @require_GET
