@@ -11,6 +11,8 @@ from allauth.account.models import EmailAddress
 
 from medexchange.accounts.choices import InstitutionRoleKind
 from medexchange.accounts.models import InstitutionRole, NetworkStaffRole, User
+from medexchange.catalog.choices import Level, OpportunityKind, OpportunityStatus
+from medexchange.catalog.models import Opportunity, Session, Specialty
 from medexchange.network.choices import InstitutionKind, MembershipStatus, NetworkScope, Region
 from medexchange.network.models import (
     CountryProfile,
@@ -22,6 +24,7 @@ from medexchange.network.models import (
 )
 
 PASSWORD = "correct horse battery staple 42"
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
@@ -132,3 +135,32 @@ def staff_of(network: Network, **kwargs: Any) -> User:
     NetworkStaffRole.objects.create(user=user, network=network)
     TOTP.activate(user, generate_totp_secret())
     return user
+
+
+class OpportunityFactory(factory.django.DjangoModelFactory[Opportunity]):
+    class Meta:
+        model = Opportunity
+
+    host = factory.SubFactory(InstitutionFactory)
+    kind = OpportunityKind.CLINICAL_ELECTIVE
+    title = factory.Sequence(lambda n: f"Fictional Emergency Elective {n}")
+    slug = factory.Sequence(lambda n: f"fictional-emergency-elective-{n}")
+    summary = "Four weeks in a busy emergency department."
+    level = Level.UNDERGRADUATE
+    specialty = factory.LazyFunction(lambda: Specialty.objects.get(code="emergency-medicine"))
+    languages = factory.LazyFunction(lambda: [{"code": "en", "level": "B2"}])
+    duration_days = 28
+    status = OpportunityStatus.PUBLISHED
+
+
+class SessionFactory(factory.django.DjangoModelFactory[Session]):
+    class Meta:
+        model = Session
+
+    opportunity = factory.SubFactory(OpportunityFactory)
+    start_date = dt.date(2027, 3, 1)
+    end_date = dt.date(2027, 3, 28)
+    capacity = 4
+    applications_open_at = NOW - dt.timedelta(days=10)
+    applications_close_at = dt.datetime(2027, 1, 15, 12, 0, tzinfo=dt.UTC)
+    decision_date = dt.date(2027, 2, 1)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "medexchange.common",
     "medexchange.accounts",
     "medexchange.network",
+    "medexchange.catalog",
     "medexchange.api",
 ]
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("medexchange.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("medexchange.network.urls")),
+    path("", include("medexchange.catalog.urls")),
     path("api/", include("medexchange.api.urls")),
     path("admin/", admin.site.urls),
 ]

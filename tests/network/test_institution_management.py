@@ -28,6 +28,7 @@ def institution_data(institution: Any, **overrides: Any) -> dict[str, Any]:
         "languages": ["en"],
         "website": "",
         "description": "",
+        "time_zone": "Africa/Nairobi",
     }
     data.update(overrides)
     return data

@@ -212,6 +212,9 @@ ADMIN_MODELS: tuple[tuple[str, str], ...] = (
     ("network", "site"),
     ("network", "membership"),
     ("network", "joinrequest"),
+    ("catalog", "specialty"),
+    ("catalog", "opportunity"),
+    ("catalog", "session"),
 )
 
 # What the superuser gets where it is not 200: the audit log is read-only.

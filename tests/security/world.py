@@ -19,6 +19,7 @@ from django.test import override_settings
 
 from medexchange.accounts.choices import InstitutionRoleKind
 from medexchange.accounts.models import InstitutionRole, Invitation, NetworkStaffRole
+from medexchange.catalog.models import Specialty
 from medexchange.common.models import Notification
 from medexchange.common.services import audit_record
 from medexchange.network.choices import MembershipStatus
@@ -43,6 +44,8 @@ class World:
     country: Any
     group: Any
     audit_entry: Any
+    opportunity: Any  # published, hosted by institution A
+    session: Any  # of ``opportunity``
     email_confirmation_key: str  # for an unconfirmed second address of the applicant
     users: dict[str, Any] = field(default_factory=dict)
     sessions: dict[str, str] = field(default_factory=dict)
@@ -85,6 +88,9 @@ class World:
                 institution=self.institution_a, network=self.network
             ),
             ("network", "joinrequest"): self.join_request,
+            ("catalog", "specialty"): Specialty.objects.get(code="emergency-medicine"),
+            ("catalog", "opportunity"): self.opportunity,
+            ("catalog", "session"): self.session,
         }[model_key]
 
     def content_type_id(self, model: Any) -> int:
@@ -153,6 +159,7 @@ def build_world() -> World:
         invited_by=users["coordinator"],
     )
     join_request = factories.JoinRequestFactory(network=network)
+    opportunity = factories.OpportunityFactory(host=institution_a)
     unconfirmed = EmailAddress.objects.create(
         user=users["applicant"], email="applicant.new@example.org", verified=False
     )
@@ -175,6 +182,8 @@ def build_world() -> World:
             target=join_request,
             to_state="submitted",
         ),
+        opportunity=opportunity,
+        session=factories.SessionFactory(opportunity=opportunity),
         email_confirmation_key=EmailConfirmationHMAC(unconfirmed).key,
         users=users,
         sessions={role: _session_for(user) for role, user in users.items() if role != "anonymous"},

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from typing import Any, ClassVar
-from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -16,8 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from medexchange.accounts.choices import InstitutionRoleKind
-
-TIME_ZONE_CHOICES = [(name, name) for name in sorted(available_timezones())]
+from medexchange.common.timezones import TIME_ZONE_CHOICES
 
 
 class UserManager(BaseUserManager["User"]):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from medexchange.common.fields import HttpsURLField
+from medexchange.common.timezones import TIME_ZONE_CHOICES
 from medexchange.network.choices import (
     EmStatus,
     IncomeGroup,
@@ -169,6 +170,13 @@ class Institution(models.Model):
     )
     website = HttpsURLField(_("website"), blank=True)
     description = models.TextField(_("description"), blank=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        choices=TIME_ZONE_CHOICES,
+        default="UTC",
+        help_text=_("Application deadlines are set in this time zone."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -42,6 +42,7 @@ INSTITUTION_EDITABLE_FIELDS = (
     "languages",
     "website",
     "description",
+    "time_zone",
 )
 
 
