@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -305,6 +306,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "InstitutionKindEnum": "medexchange.network.choices.InstitutionKind",
         "SiteKindEnum": "medexchange.network.choices.SiteKind",
+        "OpportunityKindEnum": "medexchange.catalog.choices.OpportunityKind",
     },
 }
 

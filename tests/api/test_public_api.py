@@ -345,7 +345,13 @@ def test_v1_root_lists_the_endpoints(client: Client) -> None:
     response = client.get(f"{API}/")
 
     assert response.status_code == 200
-    assert set(response.json()) == {"countries", "networks", "institutions"}
+    assert set(response.json()) == {
+        "countries",
+        "networks",
+        "institutions",
+        "opportunities",
+        "sessions",
+    }
 
 
 # --- schema and docs ----------------------------------------------------------
@@ -364,6 +370,10 @@ def test_schema_is_openapi_json(client: Client) -> None:
         "/api/v1/networks/{slug}/",
         "/api/v1/institutions/",
         "/api/v1/institutions/{slug}/",
+        "/api/v1/opportunities/",
+        "/api/v1/opportunities/{slug}/",
+        "/api/v1/sessions/",
+        "/api/v1/sessions/{id}/",
     }
     parameters = {
         parameter["name"]

@@ -107,6 +107,11 @@ def institution_managers(**extra: Any) -> Row:
     return Row(LOGIN, 404, 200, 404, 200, 200, **extra)
 
 
+def host_coordinators(**extra: Any) -> Row:
+    """Institution A's catalog management: its coordinators only (and superusers)."""
+    return Row(LOGIN, 404, 200, 404, 404, 200, **extra)
+
+
 def admin_only(superuser: Outcome = 200, **extra: Any) -> Row:
     """The Django admin is for ``is_staff`` accounts only; network staff work in the site."""
     return Row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, superuser, **extra)
@@ -117,6 +122,10 @@ def admin_only(superuser: Outcome = 200, **extra: Any) -> Row:
 
 def _institution_a(world: World) -> dict[str, Any]:
     return {"slug": world.institution_a.slug}
+
+
+def _opportunity(world: World) -> dict[str, Any]:
+    return {"slug": world.opportunity.slug}
 
 
 SITE: dict[str, Row] = {
@@ -149,6 +158,26 @@ SITE: dict[str, Row] = {
     "network:join-detail": network_staff_only(404, kwargs=lambda w: {"pk": w.join_request.pk}),
     "network:countries": network_staff_only(403),
     "network:country-edit": network_staff_only(404, kwargs=lambda w: {"code": w.country.code}),
+    # catalog: applicants search and read published opportunities
+    "catalog:search": everyone(),
+    "catalog:search-geojson": everyone(),
+    "catalog:search-calendar": everyone(),
+    "catalog:opportunity": everyone(kwargs=_opportunity),
+    # Saved searches are not built yet: every role gets 404 until they are.
+    "catalog:saved-searches": everyone(404),
+    "catalog:saved-search-delete": everyone(404, kwargs=lambda w: {"pk": 1}),
+    # catalog: the host's coordinators manage its opportunities and sessions
+    "catalog:host-opportunities": host_coordinators(kwargs=_institution_a),
+    "catalog:opportunity-add": host_coordinators(kwargs=_institution_a),
+    "catalog:opportunity-import": host_coordinators(kwargs=_institution_a),
+    "catalog:opportunity-export": host_coordinators(kwargs=_institution_a),
+    "catalog:opportunity-edit": host_coordinators(kwargs=_opportunity),
+    "catalog:opportunity-duplicate": host_coordinators(kwargs=_opportunity),
+    "catalog:opportunity-status": host_coordinators(kwargs=_opportunity),
+    "catalog:session-add": host_coordinators(kwargs=_opportunity),
+    "catalog:session-generate": host_coordinators(kwargs=_opportunity),
+    "catalog:session-edit": host_coordinators(kwargs=lambda w: {"pk": w.session.pk}),
+    "catalog:session-cancel": host_coordinators(kwargs=lambda w: {"pk": w.session.pk}),
 }
 
 # --- allauth: sign-in, sign-up, e-mail, passwords, two-factor -----------------------
@@ -293,6 +322,10 @@ API: dict[str, Row] = {
     "api-v1:api-root": everyone(),
     "api-v1:institution-list": everyone(),
     "api-v1:institution-detail": everyone(kwargs=_institution_a),
+    "api-v1:opportunity-list": everyone(),
+    "api-v1:opportunity-detail": everyone(kwargs=_opportunity),
+    "api-v1:session-list": everyone(),
+    "api-v1:session-detail": everyone(kwargs=lambda w: {"pk": w.session.pk}),
     "api-v1:network-list": everyone(),
     "api-v1:network-detail": everyone(kwargs=lambda w: {"slug": w.network.slug}),
     "api-v1:country-list": everyone(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from decimal import Decimal
 from typing import Any
@@ -312,11 +313,10 @@ class Session(models.Model):
         ):
             errors["applications_close_at"] = _("Applications close after they open.")
         if self.applications_close_at and self.start_date:
+            # The session starts at midnight of its first day in the host's time zone.
             host_zone = self.opportunity.host.time_zone if self.opportunity_id else "UTC"
-            closes_on = timezone.localtime(
-                self.applications_close_at, timezone=ZoneInfo(host_zone)
-            ).date()
-            if closes_on > self.start_date:
+            starts_at = dt.datetime.combine(self.start_date, dt.time.min, ZoneInfo(host_zone))
+            if self.applications_close_at > starts_at:
                 errors.setdefault(
                     "applications_close_at",
                     _("Applications must close before the session starts."),

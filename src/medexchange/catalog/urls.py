@@ -1,13 +1,13 @@
 from django.urls import path
 
-from medexchange.catalog.views import host, public
+from medexchange.catalog.views import feeds, host, public
 
 app_name = "catalog"
 urlpatterns = [
     # Applicants: search and read.
     path("opportunities/", public.search, name="search"),
     path("opportunities/results.geojson", public.search_geojson, name="search-geojson"),
-    path("opportunities/sessions.ics", public.search_calendar, name="search-calendar"),
+    path("opportunities/sessions.ics", feeds.search_calendar, name="search-calendar"),
     path("opportunities/<slug:slug>/", public.opportunity_detail, name="opportunity"),
     path("saved-searches/", public.saved_searches, name="saved-searches"),
     path("saved-searches/<int:pk>/delete/", public.saved_search_delete, name="saved-search-delete"),

@@ -82,7 +82,15 @@ def institution_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "network/institution_detail.html",
-        {"institution": institution, "can_edit": can_edit_institution(request.user, institution)},
+        {
+            "institution": institution,
+            "can_edit": can_edit_institution(request.user, institution),
+            "can_manage_catalog": request.user.is_authenticated
+            and (
+                request.user.is_superuser
+                or institution.pk in set(request.user.coordinated_institution_ids())
+            ),
+        },
     )
 
 

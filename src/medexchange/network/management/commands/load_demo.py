@@ -7,7 +7,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import ProtectedError
+from django.urls import reverse
+from django.utils import timezone
 
+from medexchange.catalog import demo as catalog_demo
 from medexchange.network import demo
 
 TOTP_ONE_LINER = (
@@ -22,7 +25,8 @@ TOTP_ONE_LINER = (
 class Command(BaseCommand):
     help = (
         "Build a realistic, deterministic demo network: networks, institutions on real "
-        "city coordinates, memberships, join requests and one demo login per role."
+        "city coordinates, memberships, join requests, one demo login per role, and a "
+        "catalog of opportunities with sessions over the two years from next month."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,8 +40,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset",
             action="store_true",
-            help="Delete earlier demo data (networks, institutions, join requests, demo "
-            "users) before loading.",
+            help="Delete earlier demo data (catalog of demo institutions, networks, "
+            "institutions, join requests, demo users) before loading.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -51,6 +55,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         if options["reset"]:
             try:
+                # Opportunity.host is PROTECT: the catalog goes first.
+                catalog_demo.delete_demo_catalog()
                 demo.delete_demo_data()
             except ProtectedError as error:
                 raise CommandError(demo.reset_error_message(error)) from error
@@ -60,7 +66,26 @@ class Command(BaseCommand):
                 "Run again with --reset to replace it."
             )
         summary = demo.build_demo_network(seed=seed, institutions=count)
-        self._print_summary(summary, time.monotonic() - started)
+        network_seconds = time.monotonic() - started
+        catalog_start = catalog_demo.first_day_of_next_month(timezone.localdate())
+        catalog = catalog_demo.build_demo_catalog(seed=seed, start=catalog_start)
+        self._print_summary(summary, network_seconds)
+        self._print_catalog(catalog, time.monotonic() - started - network_seconds)
+
+    def _print_catalog(self, summary: catalog_demo.DemoCatalogSummary, seconds: float) -> None:
+        out = self.stdout
+        out.write("")
+        out.write(
+            self.style.SUCCESS(
+                f"Demo catalog loaded in {seconds:.1f} s: {summary.opportunities} opportunities "
+                f"({summary.published} published) from {summary.hosts} hosts, "
+                f"{summary.sessions} sessions from {summary.start:%Y-%m-%d} over two years."
+            )
+        )
+        out.write("  " + ", ".join(f"{kind}: {n}" for kind, n in summary.kinds.items()))
+        for label, slug in summary.highlights.items():
+            path = reverse("catalog:opportunity", kwargs={"slug": slug})
+            out.write(f"  {label.replace('_', ' ')}: {path}")
 
     def _print_summary(self, summary: demo.DemoSummary, seconds: float) -> None:
         out = self.stdout

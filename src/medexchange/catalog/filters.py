@@ -1,0 +1,347 @@
+"""The catalog search filters, shared by the search page, its map and (later) the API.
+
+Every value arrives in the query string, so every filter state is a shareable URL.
+Malformed values become field errors; the view then applies the valid ones only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db import connections
+from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Abs, Cast, Least
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from medexchange.catalog.choices import SPECIALTIES, Level, OpportunityKind
+from medexchange.catalog.models import Opportunity, Session
+from medexchange.catalog.search import search_opportunities
+from medexchange.common.languages import language_choices
+from medexchange.network.choices import MembershipStatus, Region
+from medexchange.network.models import Membership, Network
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_POINT = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+
+
+class Sort:
+    """Orders of the results."""
+
+    RELEVANCE = "relevance"
+    START = "start"
+    DEADLINE = "deadline"
+    DISTANCE = "distance"
+
+
+SORT_CHOICES = [
+    (Sort.RELEVANCE, _("Relevance")),
+    (Sort.START, _("Start date")),
+    (Sort.DEADLINE, _("Application deadline")),
+    (Sort.DISTANCE, _("Distance")),
+]
+
+#: Names of the facet groups, each counted over the results of every other filter.
+FACETS = (
+    "kind",
+    "level",
+    "specialty",
+    "country",
+    "region",
+    "network",
+    "language",
+    "start_month",
+    "open_now",
+    "fee_free",
+    "waiver",
+    "scholarship",
+)
+# Filters applied outside the facet loop: text (once, with its rank) and ordering.
+_NOT_FACETS = ("q", "sort", "near")
+
+
+class MonthField(forms.CharField):
+    """A month as ``YYYY-MM``, cleaned to the first day of that month."""
+
+    default_error_messages = {
+        "invalid": _("Enter a month as YYYY-MM, for example 2027-03."),
+    }
+
+    def to_python(self, value: Any) -> dt.date | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if not text:
+            return None
+        match = _MONTH.match(text)
+        if match:
+            year, month = int(match[1]), int(match[2])
+            if 2000 <= year <= 2100 and 1 <= month <= 12:
+                return dt.date(year, month, 1)
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class PointField(forms.CharField):
+    """A place as ``latitude,longitude`` in degrees."""
+
+    default_error_messages = {
+        "invalid": _("Enter a latitude and a longitude, for example -1.2833,36.8167."),
+    }
+
+    def to_python(self, value: Any) -> tuple[float, float] | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if not text:
+            return None
+        match = _POINT.match(text)
+        if match:
+            lat, lon = float(match[1]), float(match[2])
+            if -90 <= lat <= 90 and -180 <= lon <= 180:
+                return lat, lon
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class MonthFilter(django_filters.Filter):
+    field_class = MonthField
+
+
+class PointFilter(django_filters.Filter):
+    field_class = PointField
+
+
+class FlagFilter(django_filters.Filter):
+    """A checkbox: ticked filters, unticked (or absent) does nothing."""
+
+    field_class = forms.BooleanField
+
+
+def upcoming_sessions() -> QuerySet[Session]:
+    """Scheduled sessions that have not started yet (today in the server's time zone)."""
+    return Session.objects.scheduled().filter(start_date__gte=timezone.localdate())
+
+
+def searchable_opportunities(user: Any) -> QuerySet[Opportunity]:
+    """What the search shows: published, visible, with at least one upcoming session."""
+    upcoming = upcoming_sessions().filter(opportunity=OuterRef("pk"))
+    return Opportunity.objects.visible_to(user).published().filter(Exists(upcoming))
+
+
+def opportunity_ids_with_languages(db: str, codes: Iterable[str]) -> RawSQL:
+    """Ids of opportunities whose ``languages`` list holds any of ``codes``.
+
+    The JSON is expanded by the database itself (``jsonb_array_elements`` on PostgreSQL,
+    ``json_each`` on SQLite): the same result on both, no rows loaded into Python.
+    """
+    codes = list(codes)
+    placeholders = ", ".join(["%s"] * len(codes))
+    table = Opportunity._meta.db_table
+    if connections[db].vendor == "postgresql":
+        sql = (
+            f"SELECT o.id FROM {table} o CROSS JOIN LATERAL jsonb_array_elements("  # noqa: S608
+            "CASE WHEN jsonb_typeof(o.languages) = 'array' THEN o.languages ELSE '[]' END) e "
+            f"WHERE e.value->>'code' IN ({placeholders})"
+        )
+    else:
+        sql = (
+            f"SELECT o.id FROM {table} o, json_each(o.languages) e "  # noqa: S608
+            f"WHERE json_valid(o.languages) AND json_extract(e.value, '$.code') IN ({placeholders})"
+        )
+    return RawSQL(sql, codes)  # noqa: S611 - table name from the model, codes as parameters
+
+
+class OpportunitySearchFilter(django_filters.FilterSet):
+    """Free text, facets and sort of the catalog search.
+
+    ``eligible`` (for the signed-in applicant's profile) waits for applicant profiles.
+    """
+
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_nothing",
+        max_length=200,
+        help_text=_("Title, description, specialty, institution or city"),
+    )
+    kind = django_filters.MultipleChoiceFilter(
+        label=_("Kind"), choices=OpportunityKind.choices, widget=forms.CheckboxSelectMultiple
+    )
+    level = django_filters.MultipleChoiceFilter(
+        label=_("Level"), choices=Level.choices, widget=forms.CheckboxSelectMultiple
+    )
+    specialty = django_filters.MultipleChoiceFilter(
+        label=_("Specialty"),
+        field_name="specialty__code",
+        choices=SPECIALTIES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    country = django_filters.MultipleChoiceFilter(
+        label=_("Country"),
+        field_name="host__country__code",
+        choices=lambda: list(countries),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    region = django_filters.ChoiceFilter(
+        label=_("Region"), field_name="host__country__region", choices=Region.choices
+    )
+    network = django_filters.ModelMultipleChoiceFilter(
+        label=_("Network"),
+        queryset=Network.objects.all(),
+        to_field_name="slug",
+        method="filter_network",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    language = django_filters.MultipleChoiceFilter(
+        label=_("Language"),
+        choices=language_choices,
+        method="filter_language",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    start_month = MonthFilter(
+        label=_("Starting in"), method="filter_start_month", help_text=_("YYYY-MM")
+    )
+    open_now = FlagFilter(label=_("Open for applications now"), method="filter_open_now")
+    fee_free = FlagFilter(label=_("No fees"), method="filter_fee_free")
+    waiver = FlagFilter(label=_("Fee waiver available"), method="filter_waiver")
+    scholarship = FlagFilter(label=_("Eligible for scholarships"), method="filter_scholarship")
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort by"), choices=SORT_CHOICES, method="filter_nothing", empty_label=None
+    )
+    near = PointFilter(
+        label=_("Near"),
+        method="filter_nothing",
+        help_text=_("Latitude,longitude — for sorting by distance"),
+    )
+
+    class Meta:
+        model = Opportunity
+        fields: list[str] = []
+
+    # Filtering --------------------------------------------------------------------------
+
+    def filter_queryset(self, queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+        return self.ordered(self.facet_queryset(self.text_queryset(queryset)))
+
+    def text_queryset(self, queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+        """``queryset`` narrowed by the free text and annotated with ``rank``."""
+        return search_opportunities(queryset, self.form.cleaned_data.get("q") or "")
+
+    def facet_queryset(
+        self, queryset: QuerySet[Opportunity], *, without: str | None = None
+    ) -> QuerySet[Opportunity]:
+        """Every facet filter applied except ``without`` (for that facet's counts)."""
+        for name, value in self.form.cleaned_data.items():
+            if name in _NOT_FACETS or name == without:
+                continue
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+    def ordered(self, queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+        data = self.form.cleaned_data
+        sort = data.get("sort") or Sort.RELEVANCE
+        queryset = annotate_next_dates(queryset)
+        if sort == Sort.DISTANCE and data.get("near"):
+            lat, lon = data["near"]
+            return annotate_distance(queryset, lat, lon).order_by(
+                "distance_sq", "next_start", "title", "pk"
+            )
+        if sort == Sort.START:
+            return queryset.order_by("next_start", "title", "pk")
+        if sort == Sort.DEADLINE:
+            return queryset.order_by(F("next_deadline").asc(nulls_last=True), "title", "pk")
+        if data.get("q"):
+            return queryset.order_by("-rank", "next_start", "title", "pk")
+        return queryset.order_by("next_start", "title", "pk")
+
+    def filter_nothing(self, queryset: QuerySet[Opportunity], name: str, value: Any) -> Any:
+        return queryset
+
+    def filter_network(
+        self, queryset: QuerySet[Opportunity], name: str, value: list[Network]
+    ) -> Any:
+        if not value:
+            return queryset
+        return queryset.filter(
+            host_id__in=Membership.objects.filter(
+                network__in=value, status=MembershipStatus.ACTIVE
+            ).values("institution_id")
+        )
+
+    def filter_language(self, queryset: QuerySet[Opportunity], name: str, value: list[str]) -> Any:
+        if not value:
+            return queryset
+        return queryset.filter(pk__in=opportunity_ids_with_languages(queryset.db, value))
+
+    def filter_start_month(
+        self, queryset: QuerySet[Opportunity], name: str, value: dt.date | None
+    ) -> Any:
+        if not value:
+            return queryset
+        next_month = (value + dt.timedelta(days=32)).replace(day=1)
+        sessions = upcoming_sessions().filter(
+            opportunity=OuterRef("pk"), start_date__gte=value, start_date__lt=next_month
+        )
+        return queryset.filter(Exists(sessions))
+
+    def filter_open_now(self, queryset: QuerySet[Opportunity], name: str, value: bool) -> Any:
+        if not value:
+            return queryset
+        return queryset.filter(Exists(open_sessions().filter(opportunity=OuterRef("pk"))))
+
+    def filter_fee_free(self, queryset: QuerySet[Opportunity], name: str, value: bool) -> Any:
+        return queryset.filter(FEE_FREE) if value else queryset
+
+    def filter_waiver(self, queryset: QuerySet[Opportunity], name: str, value: bool) -> Any:
+        return queryset.filter(HAS_WAIVER) if value else queryset
+
+    def filter_scholarship(self, queryset: QuerySet[Opportunity], name: str, value: bool) -> Any:
+        return queryset.filter(scholarship_eligible=True) if value else queryset
+
+
+FEE_FREE = Q(application_fee=0, tuition_fee=0)
+HAS_WAIVER = Q(waiver_under_agreement=True) | Q(waiver_for_lower_income=True)
+
+
+def open_sessions() -> QuerySet[Session]:
+    """Upcoming sessions taking applications right now."""
+    now = timezone.now()
+    return upcoming_sessions().filter(applications_open_at__lte=now, applications_close_at__gt=now)
+
+
+def annotate_next_dates(queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    """``next_start``: the first upcoming session; ``next_deadline``: the first open deadline."""
+    upcoming = upcoming_sessions().filter(opportunity=OuterRef("pk"))
+    deadlines = upcoming.filter(applications_close_at__gt=timezone.now())
+    return queryset.annotate(
+        next_start=Subquery(upcoming.order_by("start_date").values("start_date")[:1]),
+        next_deadline=Subquery(
+            deadlines.order_by("applications_close_at").values("applications_close_at")[:1]
+        ),
+    )
+
+
+def annotate_distance(
+    queryset: QuerySet[Opportunity], lat: float, lon: float
+) -> QuerySet[Opportunity]:
+    """``distance_sq``: squared equirectangular distance to the host, in degrees².
+
+    Computed in SQL on both databases with plain arithmetic (longitudes wrap at the
+    antimeridian): good enough to order by, off by a few per cent over thousands of
+    kilometres. ``distance_km`` turns it into kilometres for display.
+    """
+    host_lat = Cast("host__latitude", FloatField())
+    host_lon = Cast("host__longitude", FloatField())
+    d_lon = Abs(host_lon - Value(lon))
+    wrapped = Least(d_lon, Value(360.0) - d_lon)
+    x = wrapped * Value(math.cos(math.radians(lat)))
+    y = host_lat - Value(lat)
+    return queryset.annotate(distance_sq=x * x + y * y)
+
+
+def distance_km(distance_sq: float | None) -> float | None:
+    if distance_sq is None:
+        return None
+    return math.sqrt(distance_sq) * 111.195

@@ -1,0 +1,194 @@
+"""The catalog's search engine: one interface, two implementations.
+
+``search_opportunities(queryset, text)`` keeps the opportunities of ``queryset`` that
+match ``text`` and annotates each with a ``rank`` (higher is more relevant).
+
+A query is split into words (letters and digits; punctuation is dropped). An
+opportunity matches when **every word** appears in one of: its title, kind, summary,
+description, specialty name, host name or host city. The two databases agree on
+that set for queries made of whole words (``tests/catalog/test_search_engine.py``).
+
+PostgreSQL
+    Full-text search with the ``simple`` configuration: lower-cased whole words, no
+    stemming and no stop words. The opportunities are written in many languages and
+    no column records which, so a language-aware configuration would stem a Spanish
+    description with English rules; ``simple`` is predictable in every language and
+    gives the same words as the SQLite fallback. (Once opportunities record their
+    language, ``to_tsvector`` can take a per-row configuration.)
+
+    An expression index cannot follow a join, so each word is matched against three
+    documents, each with its own GIN index (migration ``0003_search_indexes``):
+
+    * the opportunity's own text — title (A), kind (B), summary (C), description (D);
+    * the host's name and city;
+    * the specialty's name (a table of a few dozen rows, no index needed).
+
+    The relevance ``rank`` is ``ts_rank`` over the full weighted vector — title A,
+    specialty and kind B, summary, host name and city C, description D — computed
+    only for the rows that matched.
+
+    When no opportunity contains every word, the search falls back to trigram word
+    similarity of the whole query against titles and host names (GIN trigram
+    indexes), so "Nairbi Shool of Medecine" still finds the Nairobi school. Only
+    as a fallback: exact-word queries then give the same set as on SQLite.
+
+SQLite (and any other database)
+    An honest simpler fallback: each word must appear (``icontains``, so also inside
+    longer words) in one of the same fields; the rank adds simple weights per field
+    in which each word appears (title 1.0, specialty and kind 0.4, summary, host
+    and city 0.2, description 0.1 — PostgreSQL's default weights). No fuzzy matching.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    TrigramWordSimilarity,
+)
+from django.db import connections
+from django.db.models import Case, FloatField, Q, QuerySet, Value, When
+from django.db.models.functions import Greatest
+
+from medexchange.catalog.models import Opportunity, Specialty
+from medexchange.network.models import Institution
+
+#: The text search configuration, see the module documentation.
+CONFIG = "simple"
+#: At most this many words of a query are used.
+MAX_WORDS = 8
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+# Weights of the SQLite fallback, PostgreSQL's defaults for A, B, C and D.
+_FALLBACK_FIELDS: list[tuple[str, float]] = [
+    ("title", 1.0),
+    ("kind", 0.4),
+    ("specialty__name", 0.4),
+    ("summary", 0.2),
+    ("host__name", 0.2),
+    ("host__city", 0.2),
+    ("description", 0.1),
+]
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a query, lower-cased, without repeats, at most ``MAX_WORDS``."""
+    words: list[str] = []
+    for word in _WORD.findall(text.lower()):
+        if word not in words:
+            words.append(word)
+    return words[:MAX_WORDS]
+
+
+# The indexed expressions. Migration 0003 builds its indexes from the same functions,
+# so the expressions cannot drift apart (a test checks the planner uses them).
+
+
+def opportunity_document() -> Any:
+    """The opportunity's own weighted text: what the ``catalog_opportunity_search`` index holds."""
+    return (
+        SearchVector("title", weight="A", config=CONFIG)
+        + SearchVector("kind", weight="B", config=CONFIG)
+        + SearchVector("summary", weight="C", config=CONFIG)
+        + SearchVector("description", weight="D", config=CONFIG)
+    )
+
+
+def institution_document() -> SearchVector:
+    """A host's name and city: what the ``catalog_institution_search`` index holds."""
+    return SearchVector("name", "city", config=CONFIG)
+
+
+def specialty_document() -> SearchVector:
+    return SearchVector("name", config=CONFIG)
+
+
+def full_document() -> Any:
+    """Everything searched, weighted, across the joins: used for ranking only."""
+    return (
+        SearchVector("title", weight="A", config=CONFIG)
+        + SearchVector("specialty__name", "kind", weight="B", config=CONFIG)
+        + SearchVector("summary", "host__name", "host__city", weight="C", config=CONFIG)
+        + SearchVector("description", weight="D", config=CONFIG)
+    )
+
+
+def is_postgresql(queryset: QuerySet[Any]) -> bool:
+    return connections[queryset.db].vendor == "postgresql"
+
+
+def search_opportunities(queryset: QuerySet[Opportunity], text: str) -> QuerySet[Opportunity]:
+    """Opportunities of ``queryset`` matching ``text``, annotated with ``rank``.
+
+    An empty query (or one without words) keeps everything with a rank of 0.
+    """
+    words = words_of(text)
+    if not words:
+        return queryset.annotate(rank=Value(0.0, output_field=FloatField()))
+    if is_postgresql(queryset):
+        return _postgresql(queryset, words, text)
+    return _fallback(queryset, words)
+
+
+def _postgresql(
+    queryset: QuerySet[Opportunity], words: list[str], text: str
+) -> QuerySet[Opportunity]:
+    matched = queryset
+    for word in words:
+        query = SearchQuery(word, search_type="plain", config=CONFIG)
+        hosts = (
+            Institution.objects.annotate(document=institution_document())
+            .filter(document=query)
+            .values("pk")
+        )
+        specialties = (
+            Specialty.objects.annotate(document=specialty_document())
+            .filter(document=query)
+            .values("pk")
+        )
+        # A UNION of three index-friendly lookups rather than an OR: PostgreSQL cannot
+        # combine "document @@ query" with "host_id IN (subquery)" in one bitmap scan.
+        own_text = (
+            Opportunity.objects.annotate(document=opportunity_document())
+            .filter(document=query)
+            .values("pk")
+        )
+        by_host = Opportunity.objects.filter(host_id__in=hosts).values("pk")
+        by_specialty = Opportunity.objects.filter(specialty_id__in=specialties).values("pk")
+        matched = matched.filter(pk__in=own_text.union(by_host, by_specialty))
+    # One small query decides between exact words and the fuzzy fallback.
+    if matched.exists():
+        everything = SearchQuery(" ".join(words), search_type="plain", config=CONFIG)
+        return matched.annotate(rank=SearchRank(full_document(), everything))
+    phrase = " ".join(words)
+    similar_hosts = Institution.objects.filter(name__trigram_word_similar=phrase).values("pk")
+    return queryset.filter(
+        Q(title__trigram_word_similar=phrase) | Q(host_id__in=similar_hosts)
+    ).annotate(
+        rank=Greatest(
+            TrigramWordSimilarity(phrase, "title"),
+            TrigramWordSimilarity(phrase, "host__name"),
+        )
+    )
+
+
+def _fallback(queryset: QuerySet[Opportunity], words: list[str]) -> QuerySet[Opportunity]:
+    condition = Q()
+    rank: Any = Value(0.0, output_field=FloatField())
+    for word in words:
+        any_field = Q()
+        for field, weight in _FALLBACK_FIELDS:
+            lookup = Q(**{f"{field}__icontains": word})
+            any_field |= lookup
+            rank = rank + Case(
+                When(lookup, then=Value(weight)),
+                default=Value(0.0),
+                output_field=FloatField(),
+            )
+        condition &= any_field
+    return queryset.filter(condition).annotate(rank=rank)
