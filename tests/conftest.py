@@ -14,6 +14,13 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request: Any, settings: Any) -> None:
+    """Argon2 is slow by design; tests that check it are marked ``argon2``."""
+    if "argon2" not in request.keywords:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def network(db: Any) -> Any:
     return factories.NetworkFactory(name="Global Exchange Network", slug="global")

@@ -307,6 +307,7 @@ SPECTACULAR_SETTINGS = {
         "InstitutionKindEnum": "medexchange.network.choices.InstitutionKind",
         "SiteKindEnum": "medexchange.network.choices.SiteKind",
         "OpportunityKindEnum": "medexchange.catalog.choices.OpportunityKind",
+        "AccommodationKindEnum": "medexchange.catalog.choices.AccommodationKind",
     },
 }
 

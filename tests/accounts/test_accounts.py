@@ -18,6 +18,7 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.argon2
 def test_signup_requires_email_verification(client: Any) -> None:
     response = client.post(
         reverse("account_signup"),

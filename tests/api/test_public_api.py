@@ -372,8 +372,12 @@ def test_schema_is_openapi_json(client: Client) -> None:
         "/api/v1/institutions/{slug}/",
         "/api/v1/opportunities/",
         "/api/v1/opportunities/{slug}/",
+        "/api/v1/opportunities/{slug}/publish/",
+        "/api/v1/opportunities/{slug}/unpublish/",
+        "/api/v1/opportunities/{slug}/duplicate/",
         "/api/v1/sessions/",
         "/api/v1/sessions/{id}/",
+        "/api/v1/sessions/{id}/cancel/",
     }
     parameters = {
         parameter["name"]

@@ -315,5 +315,15 @@ def test_map_view_of_the_results(client: Any, world: Any) -> None:
     assert "<script>" not in body
 
 
-def test_saved_searches_are_not_built_yet(client: Any, world: Any) -> None:
-    assert client.get("/saved-searches/").status_code == 404
+def test_saved_searches_ask_to_sign_in(client: Any, world: Any) -> None:
+    """Saving is for signed-in people (tests/catalog/test_saved_searches.py has the rest)."""
+    assert client.get("/saved-searches/").status_code == 302
+    assert "Sign in to save this search" in client.get(URL).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_query_matching_nothing_shows_the_empty_state(client: Any) -> None:
+    factories.SessionFactory()
+    response = client.get(reverse("catalog:search"), {"q": "zzzzqqqq xyxyxy"})
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 0

@@ -135,6 +135,7 @@ SITE: dict[str, Row] = {
     "notifications": signed_in(),  # each person's own
     # accounts
     "accounts:preferences": signed_in(),
+    "accounts:profile": signed_in(),  # each person's own applicant profile
     # The token in the link is the credential; accepting checks the e-mail address.
     "accounts:invitation": signed_in(kwargs=lambda w: {"token": w.invitation.token}),
     # network: public directory and map
@@ -164,8 +165,11 @@ SITE: dict[str, Row] = {
     "catalog:search-calendar": everyone(),
     "catalog:opportunity": everyone(kwargs=_opportunity),
     # Saved searches are not built yet: every role gets 404 until they are.
-    "catalog:saved-searches": everyone(404),
-    "catalog:saved-search-delete": everyone(404, kwargs=lambda w: {"pk": 1}),
+    "catalog:saved-searches": signed_in(),  # each person's own
+    # The applicant's saved search: only its owner sees it (superusers too get 404).
+    "catalog:saved-search-delete": Row(
+        LOGIN, 200, 404, 404, 404, 404, kwargs=lambda w: {"pk": w.saved_search.pk}
+    ),
     # catalog: the host's coordinators manage its opportunities and sessions
     "catalog:host-opportunities": host_coordinators(kwargs=_institution_a),
     "catalog:opportunity-add": host_coordinators(kwargs=_institution_a),
@@ -235,6 +239,7 @@ ADMIN_MODELS: tuple[tuple[str, str], ...] = (
     ("accounts", "institutionrole"),
     ("accounts", "networkstaffrole"),
     ("accounts", "invitation"),
+    ("accounts", "applicantprofile"),
     ("network", "countryprofile"),
     ("network", "network"),
     ("network", "institution"),
@@ -244,6 +249,7 @@ ADMIN_MODELS: tuple[tuple[str, str], ...] = (
     ("catalog", "specialty"),
     ("catalog", "opportunity"),
     ("catalog", "session"),
+    ("catalog", "savedsearch"),
 )
 
 # What the superuser gets where it is not 200: the audit log is read-only.
@@ -314,7 +320,14 @@ for _model_key in ADMIN_MODELS:
     ADMIN.update(admin_model_rows(_model_key))
 
 # --- The API ------------------------------------------------------------------------
-# The public catalog and directory: read-only and open to everyone.
+# The public catalog and directory: reads open to everyone. The catalog's writes (POST,
+# PUT, PATCH) are for the host's coordinators; the walk only GETs, so its POST-only
+# actions are refused: 403 before sign-in (DRF, session authentication), 405 after.
+
+
+def post_only_action(**extra: Any) -> Row:
+    return Row(403, 405, 405, 405, 405, 405, **extra)
+
 
 API: dict[str, Row] = {
     "schema": everyone(),
@@ -326,6 +339,10 @@ API: dict[str, Row] = {
     "api-v1:opportunity-detail": everyone(kwargs=_opportunity),
     "api-v1:session-list": everyone(),
     "api-v1:session-detail": everyone(kwargs=lambda w: {"pk": w.session.pk}),
+    "api-v1:opportunity-publish": post_only_action(kwargs=_opportunity),
+    "api-v1:opportunity-unpublish": post_only_action(kwargs=_opportunity),
+    "api-v1:opportunity-duplicate": post_only_action(kwargs=_opportunity),
+    "api-v1:session-cancel": post_only_action(kwargs=lambda w: {"pk": w.session.pk}),
     "api-v1:network-list": everyone(),
     "api-v1:network-detail": everyone(kwargs=lambda w: {"slug": w.network.slug}),
     "api-v1:country-list": everyone(),

@@ -164,12 +164,36 @@ def test_an_institution_not_yet_a_member_is_hidden(
         assert slug not in client.get(reverse("api-v1:institution-list")).content.decode()
 
 
+CATALOG_API = ("api-v1:opportunity-", "api-v1:session-")
+
+
 @pytest.mark.parametrize("role", ["anonymous", "superuser"])
-def test_the_api_is_read_only(role: str, walk: World, client: Any) -> None:
+def test_the_directory_api_is_read_only(role: str, walk: World, client: Any) -> None:
     walk.sign_in(client, role)
     for key in sorted(k for k in POLICY if k.startswith("api-v1:")):
+        if role != "anonymous" and key.startswith(CATALOG_API):
+            continue  # the host's coordinators (and superusers) write the catalog
         url = request_url(key, walk)
         for method in ("post", "put", "patch", "delete"):
             response = getattr(client, method)(url, {}, content_type="application/json")
-            # 405 for the method; 403 first when a session's request lacks a CSRF token.
+            # 405 for the method; 403 first when the caller is not signed in (catalog)
+            # or a session's request lacks a CSRF token.
             assert response.status_code in {403, 405}, (method, url, response.status_code)
+
+
+@pytest.mark.parametrize("role", ["applicant", "other_coordinator", "network_staff"])
+def test_only_the_hosts_coordinators_write_the_catalog(role: str, walk: World, client: Any) -> None:
+    """Institution A's opportunity and session: every write of anyone else changes nothing."""
+    from medexchange.common.models import AuditEntry
+
+    walk.sign_in(client, role)
+    audited = AuditEntry.objects.count()
+    bodies = [{}, {"host": walk.institution_a.slug, "opportunity": walk.opportunity.slug}]
+    for key in sorted(k for k in POLICY if k.startswith(CATALOG_API)):
+        url = request_url(key, walk)
+        for method in ("post", "put", "patch", "delete"):
+            for body in bodies:
+                response = getattr(client, method)(url, body, content_type="application/json")
+                # 400 only for a body naming no host or opportunity, before any lookup.
+                assert response.status_code in {400, 404, 405}, (method, url, body, response)
+    assert AuditEntry.objects.count() == audited

@@ -18,8 +18,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import override_settings
 
 from medexchange.accounts.choices import InstitutionRoleKind
-from medexchange.accounts.models import InstitutionRole, Invitation, NetworkStaffRole
-from medexchange.catalog.models import Specialty
+from medexchange.accounts.models import (
+    ApplicantProfile,
+    InstitutionRole,
+    Invitation,
+    NetworkStaffRole,
+)
+from medexchange.catalog.models import SavedSearch, Specialty
 from medexchange.common.models import Notification
 from medexchange.common.services import audit_record
 from medexchange.network.choices import MembershipStatus
@@ -46,6 +51,7 @@ class World:
     audit_entry: Any
     opportunity: Any  # published, hosted by institution A
     session: Any  # of ``opportunity``
+    saved_search: Any  # the applicant's
     email_confirmation_key: str  # for an unconfirmed second address of the applicant
     users: dict[str, Any] = field(default_factory=dict)
     sessions: dict[str, str] = field(default_factory=dict)
@@ -80,6 +86,9 @@ class World:
                 user=self.users["network_staff"]
             ),
             ("accounts", "invitation"): self.invitation,
+            ("accounts", "applicantprofile"): ApplicantProfile.objects.get_or_create(
+                user=self.users["applicant"]
+            )[0],
             ("network", "countryprofile"): self.country,
             ("network", "network"): self.network,
             ("network", "institution"): self.institution_a,
@@ -91,6 +100,7 @@ class World:
             ("catalog", "specialty"): Specialty.objects.get(code="emergency-medicine"),
             ("catalog", "opportunity"): self.opportunity,
             ("catalog", "session"): self.session,
+            ("catalog", "savedsearch"): self.saved_search,
         }[model_key]
 
     def content_type_id(self, model: Any) -> int:
@@ -184,6 +194,9 @@ def build_world() -> World:
         ),
         opportunity=opportunity,
         session=factories.SessionFactory(opportunity=opportunity),
+        saved_search=SavedSearch.objects.create(
+            user=users["applicant"], name="Emergency electives", query="q=emergency"
+        ),
         email_confirmation_key=EmailConfirmationHMAC(unconfirmed).key,
         users=users,
         sessions={role: _session_for(user) for role, user in users.items() if role != "anonymous"},

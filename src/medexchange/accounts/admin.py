@@ -2,7 +2,13 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from medexchange.accounts.models import InstitutionRole, Invitation, NetworkStaffRole, User
+from medexchange.accounts.models import (
+    ApplicantProfile,
+    InstitutionRole,
+    Invitation,
+    NetworkStaffRole,
+    User,
+)
 
 
 class InstitutionRoleInline(admin.TabularInline):
@@ -55,3 +61,13 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ["email", "institution__name"]
     readonly_fields = ["token"]
     autocomplete_fields = ["institution", "invited_by", "accepted_by"]
+
+
+@admin.register(ApplicantProfile)
+class ApplicantProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "training_level", "training_year", "home_country", "updated_at"]
+    list_filter = ["training_level"]
+    search_fields = ["user__email", "user__full_name"]
+    autocomplete_fields = ["user"]
+    raw_id_fields = ["home_country"]
+    readonly_fields = ["updated_at"]

@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -15,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from medexchange.accounts.choices import InstitutionRoleKind
+from medexchange.catalog.choices import Cefr, TrainingLevel
+from medexchange.common.languages import is_known_language
 from medexchange.common.timezones import TIME_ZONE_CHOICES
 
 
@@ -203,3 +207,112 @@ class Invitation(models.Model):
             and self.revoked_at is None
             and self.expires_at > timezone.now()
         )
+
+
+# Applicant profile ----------------------------------------------------------------------
+# Minimal for the catalog's eligibility facet; the applications issue extends it (home
+# institution, specialty interests, nationality, contacts). Reads and writes go through
+# ``ApplicantProfile.objects.visible_to(user)`` and ``services.applicant_profile_update``.
+
+
+def validate_profile_languages(value: Any) -> None:
+    """A list of ``{"code": ISO 639-1, "level": CEFR}``, each language at most once."""
+    if not isinstance(value, list):
+        raise ValidationError(_("Languages must be a list."), code="invalid")
+    seen: set[str] = set()
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"code", "level"}:
+            raise ValidationError(_('Each language is {"code": …, "level": …}.'), code="invalid")
+        code, level = item["code"], item["level"]
+        if not isinstance(code, str) or not is_known_language(code):
+            raise ValidationError(
+                _("%(code)s is not an ISO 639-1 language code."),
+                code="unknown_language",
+                params={"code": code},
+            )
+        if level not in Cefr.values:
+            raise ValidationError(
+                _("%(level)s is not a CEFR level (A1 to C2)."),
+                code="bad_level",
+                params={"level": level},
+            )
+        if code in seen:
+            raise ValidationError(
+                _("%(code)s is listed twice."), code="duplicate", params={"code": code}
+            )
+        seen.add(code)
+
+
+class ApplicantProfileQuerySet(models.QuerySet["ApplicantProfile"]):
+    def visible_to(self, user: Any) -> ApplicantProfileQuerySet:
+        """Each person sees their own profile (reviewers see applicants' in a later issue)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+    def editable_by(self, user: Any) -> ApplicantProfileQuerySet:
+        """Only the person themselves edits their profile."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+
+class ApplicantProfile(models.Model):
+    """What an applicant tells hosts about their training; drives catalog eligibility."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="applicant_profile", verbose_name=_("user")
+    )
+    training_level = models.CharField(
+        _("training level"),
+        max_length=20,
+        choices=TrainingLevel.choices,
+        blank=True,
+    )
+    training_year = models.PositiveSmallIntegerField(
+        _("year of training"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_(
+            "Students: your year of study. Residents: your postgraduate year (PGY). "
+            "Physicians: leave empty."
+        ),
+    )
+    home_country = models.ForeignKey(
+        "network.CountryProfile",
+        verbose_name=_("home country"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The country where you train or work."),
+    )
+    languages = models.JSONField(
+        _("languages"),
+        default=list,
+        blank=True,
+        validators=[validate_profile_languages],
+        help_text=_('Languages with your CEFR level, e.g. [{"code": "es", "level": "B2"}].'),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ApplicantProfileQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("applicant profile")
+        verbose_name_plural = _("applicant profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:profile")
+
+    def language_levels(self) -> dict[str, str]:
+        """ISO 639-1 code → CEFR level."""
+        return {
+            item["code"]: item["level"]
+            for item in self.languages or []
+            if isinstance(item, dict) and "code" in item and "level" in item
+        }

@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from medexchange.accounts.models import InstitutionRole, Invitation, User
+from medexchange.accounts.models import ApplicantProfile, InstitutionRole, Invitation, User
 from medexchange.common.notifications import email_after_commit, notify_users
 from medexchange.common.services import audit_record
+from medexchange.network.models import CountryProfile
 
 
 @transaction.atomic
@@ -130,3 +131,49 @@ def role_revoke(*, role: InstitutionRole, actor: Any) -> None:
         data={"user": role.user.email, "role": role.role},
     )
     role.delete()
+
+
+#: What ``applicant_profile_update`` accepts in ``values``.
+APPLICANT_PROFILE_FIELDS = ("training_level", "training_year", "home_country", "languages")
+
+
+def _audit_value(value: Any) -> Any:
+    """A JSON-friendly form of a profile value (a country profile by its ISO code)."""
+    if isinstance(value, CountryProfile):
+        return str(value.code)
+    return value
+
+
+@transaction.atomic
+def applicant_profile_update(*, user: User, actor: Any, values: dict[str, Any]) -> ApplicantProfile:
+    """Create or change ``user``'s applicant profile; only the person themselves may.
+
+    ``values`` holds any of ``APPLICANT_PROFILE_FIELDS``; the others keep their value.
+    Raises ``ValidationError`` (nothing saved) for unknown fields or invalid values.
+    """
+    if actor is None or not actor.is_authenticated or actor.pk != user.pk:
+        raise PermissionDenied(_("You can only change your own profile."))
+    unknown = sorted(set(values) - set(APPLICANT_PROFILE_FIELDS))
+    if unknown:
+        raise ValidationError(_("Unknown profile fields: %(fields)s") % {"fields": unknown})
+    profile = ApplicantProfile.objects.select_for_update().filter(user=user).first()
+    created = profile is None
+    if profile is None:
+        profile = ApplicantProfile(user=user)
+    changes: dict[str, list[Any]] = {}
+    for name, value in values.items():
+        old = getattr(profile, name)
+        if old != value:
+            changes[name] = [_audit_value(old), _audit_value(value)]
+            setattr(profile, name, value)
+    if not created and not changes:
+        return profile
+    profile.full_clean()
+    profile.save()
+    audit_record(
+        actor=actor,
+        action="applicant_profile.created" if created else "applicant_profile.updated",
+        target=profile,
+        data=changes,
+    )
+    return profile

@@ -11,8 +11,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from medexchange.accounts import services
-from medexchange.accounts.forms import PreferencesForm
-from medexchange.accounts.models import InstitutionRole, Invitation, NetworkStaffRole, User
+from medexchange.accounts.forms import ApplicantProfileForm, PreferencesForm
+from medexchange.accounts.models import (
+    ApplicantProfile,
+    InstitutionRole,
+    Invitation,
+    NetworkStaffRole,
+    User,
+)
 
 
 @login_required
@@ -60,3 +66,20 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             )
             return redirect(invitation.institution.get_absolute_url())
     return render(request, "accounts/invitation.html", {"invitation": invitation})
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own applicant profile; nobody else's is reachable here."""
+    user = cast(User, request.user)  # login_required
+    current = ApplicantProfile.objects.visible_to(user).select_related("home_country").first()
+    form = ApplicantProfileForm(request.POST or None, profile=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.applicant_profile_update(user=user, actor=user, values=form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form, "profile": current})

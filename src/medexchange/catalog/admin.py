@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from medexchange.catalog.models import Opportunity, Session, Specialty
+from medexchange.catalog.models import Opportunity, SavedSearch, Session, Specialty
 
 
 @admin.register(Specialty)
@@ -31,3 +31,13 @@ class SessionAdmin(admin.ModelAdmin):
     date_hierarchy = "start_date"
     search_fields = ["opportunity__title"]
     autocomplete_fields = ["opportunity"]
+
+
+@admin.register(SavedSearch)
+class SavedSearchAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "created_at", "last_notified_at", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "user__email", "query"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at", "last_notified_at"]
+    list_select_related = ["user"]

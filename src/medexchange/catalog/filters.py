@@ -22,7 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from medexchange.accounts.models import ApplicantProfile
 from medexchange.catalog.choices import SPECIALTIES, Level, OpportunityKind
+from medexchange.catalog.eligibility import eligible_for
 from medexchange.catalog.models import Opportunity, Session
 from medexchange.catalog.search import search_opportunities
 from medexchange.common.languages import language_choices
@@ -63,6 +65,7 @@ FACETS = (
     "fee_free",
     "waiver",
     "scholarship",
+    "eligible",
 )
 # Filters applied outside the facet loop: text (once, with its rank) and ordering.
 _NOT_FACETS = ("q", "sort", "near")
@@ -157,7 +160,8 @@ def opportunity_ids_with_languages(db: str, codes: Iterable[str]) -> RawSQL:
 class OpportunitySearchFilter(django_filters.FilterSet):
     """Free text, facets and sort of the catalog search.
 
-    ``eligible`` (for the signed-in applicant's profile) waits for applicant profiles.
+    ``eligible`` narrows to what the signed-in applicant's profile meets; pass
+    ``request=`` (or any object with a ``user``) for it to apply.
     """
 
     q = django_filters.CharFilter(
@@ -207,6 +211,11 @@ class OpportunitySearchFilter(django_filters.FilterSet):
     fee_free = FlagFilter(label=_("No fees"), method="filter_fee_free")
     waiver = FlagFilter(label=_("Fee waiver available"), method="filter_waiver")
     scholarship = FlagFilter(label=_("Eligible for scholarships"), method="filter_scholarship")
+    # Eligibility (catalog.eligibility) -------------------------------------------------
+    # Needs ``request=`` (any object with a ``user``) to know whose profile to use;
+    # without a signed-in user or a profile it is ignored and ``eligibility_notice`` says so.
+    eligible = FlagFilter(label=_("Eligible for my profile"), method="filter_eligible")
+    # -----------------------------------------------------------------------------------
     sort = django_filters.ChoiceFilter(
         label=_("Sort by"), choices=SORT_CHOICES, method="filter_nothing", empty_label=None
     )
@@ -299,6 +308,34 @@ class OpportunitySearchFilter(django_filters.FilterSet):
 
     def filter_scholarship(self, queryset: QuerySet[Opportunity], name: str, value: bool) -> Any:
         return queryset.filter(scholarship_eligible=True) if value else queryset
+
+    # Eligibility (catalog.eligibility) -------------------------------------------------
+
+    def applicant_profile(self) -> ApplicantProfile | None:
+        """The signed-in user's applicant profile (read once per filter set), if any."""
+        if not hasattr(self, "_applicant_profile"):
+            user = getattr(self.request, "user", None)
+            self._applicant_profile = (
+                ApplicantProfile.objects.visible_to(user).select_related("home_country").first()
+                if user is not None and user.is_authenticated
+                else None
+            )
+        return self._applicant_profile
+
+    def filter_eligible(self, queryset: QuerySet[Opportunity], name: str, value: bool) -> Any:
+        profile = self.applicant_profile() if value else None
+        return eligible_for(queryset, profile) if profile is not None else queryset
+
+    def eligibility_notice(self) -> str:
+        """Why a ticked ``eligible`` was ignored; empty when it was applied (or not asked)."""
+        if not self.form.cleaned_data.get("eligible") or self.applicant_profile():
+            return ""
+        user = getattr(self.request, "user", None)
+        if user is None or not user.is_authenticated:
+            return str(_("Sign in and complete your profile to see what you are eligible for."))
+        return str(_("Complete your profile to see what you are eligible for."))
+
+    # -----------------------------------------------------------------------------------
 
 
 FEE_FREE = Q(application_fee=0, tuition_fee=0)

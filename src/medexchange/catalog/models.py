@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -325,3 +326,75 @@ class Session(models.Model):
             errors["decision_date"] = _("Decisions are due before the session starts.")
         if errors:
             raise ValidationError(errors)
+
+
+# Saved searches ---------------------------------------------------------------------------
+
+#: How many saved searches one person may keep.
+SAVED_SEARCH_LIMIT = 20
+
+
+class SavedSearchQuerySet(models.QuerySet["SavedSearch"]):
+    def visible_to(self, user: Any) -> SavedSearchQuerySet:
+        """Each person sees (and deletes) only their own saved searches."""
+        return self.filter(user=user) if user.is_authenticated else self.none()
+
+    def active(self) -> SavedSearchQuerySet:
+        return self.filter(is_active=True)
+
+
+class SavedSearch(models.Model):
+    """A search someone keeps, and is told about when a new matching session is published.
+
+    ``query`` is the normalised query string of the search filters (no page, sort or view),
+    the same one the search page reads, so the saved search links back to its results.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="saved_searches",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    query = models.CharField(_("filters"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_notified_at = models.DateTimeField(_("last alert"), null=True, blank=True)
+    is_active = models.BooleanField(
+        _("send alerts"), default=True, help_text=_("E-mail when a new matching session appears.")
+    )
+
+    objects = SavedSearchQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("saved search")
+        verbose_name_plural = _("saved searches")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        url = reverse("catalog:search")
+        return f"{url}?{self.query}" if self.query else url
+
+
+class SavedSearchHit(models.Model):
+    """A session a saved search has already alerted about: never twice for the same one."""
+
+    saved_search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="hits")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved search alert")
+        verbose_name_plural = _("saved search alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["saved_search", "session"], name="saved_search_hit_once_per_session"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.saved_search} → {self.session}"

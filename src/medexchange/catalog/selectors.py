@@ -1,7 +1,8 @@
 """Reads of the catalog: search results, facet counts, the map, an opportunity's page.
 
 A search page costs a fixed number of queries whatever the number of results: the
-network names (to validate ``network``), one aggregate query per facet group, the
+network names (to validate ``network``), one aggregate query per facet group (plus,
+for a signed-in user, one for their profile and one for the eligibility count), the
 count, the page of results (with ``select_related``) and one query for the sessions
 of the page.
 """
@@ -15,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Count, Exists, FloatField, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast, TruncMonth
@@ -24,6 +26,7 @@ from django.utils.formats import date_format
 from django_countries import countries
 
 from medexchange.catalog.choices import SPECIALTIES, Level, OpportunityKind
+from medexchange.catalog.eligibility import eligible_for
 from medexchange.catalog.filters import (
     FEE_FREE,
     HAS_WAIVER,
@@ -93,7 +96,10 @@ def _counts(queryset: QuerySet[Opportunity], field_name: str) -> dict[str, int]:
 
 def _language_counts(queryset: QuerySet[Opportunity]) -> dict[str, int]:
     """Opportunities per language code, the JSON list expanded by the database."""
-    inner, params = queryset.order_by().values("pk").query.sql_with_params()
+    try:
+        inner, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # e.g. a text search that matched nothing: no SQL to embed
+        return {}
     table = Opportunity._meta.db_table
     if connections[queryset.db].vendor == "postgresql":
         sql = (
@@ -275,6 +281,23 @@ def search_facets(
             )
         )
     facets.append(flags)
+    # Eligibility for the signed-in user's profile: one count query when there is a
+    # profile, none otherwise. Signed-in users without a profile get the facet with no
+    # option (the template links to the profile page); signed-out users get no facet.
+    user = getattr(filterset.request, "user", None)
+    if user is not None and user.is_authenticated:
+        eligible = Facet("eligible", str(filterset.filters["eligible"].label), multiple=True)
+        profile = filterset.applicant_profile()
+        if profile is not None:
+            eligible.options.append(
+                FacetOption(
+                    "eligible",
+                    str(filterset.filters["eligible"].label),
+                    eligible_for(base("eligible"), profile).order_by().count(),
+                    bool(filterset.form.cleaned_data.get("eligible")),
+                )
+            )
+        facets.append(eligible)
     return facets
 
 

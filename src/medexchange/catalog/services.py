@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from medexchange.catalog.alerts import saved_search_alerts_queue
 from medexchange.catalog.choices import (
     Cefr,
     DocumentKind,
@@ -327,6 +328,7 @@ def opportunity_publish(*, opportunity: Opportunity, actor: Any) -> Opportunity:
         from_state=previous,
         to_state=locked.status,
     )
+    saved_search_alerts_queue(locked)
     return locked
 
 
@@ -436,6 +438,7 @@ def session_create(*, opportunity: Opportunity, actor: Any, values: dict[str, An
         target=session,
         data={"opportunity": opportunity.slug, "start_date": str(session.start_date)},
     )
+    saved_search_alerts_queue(opportunity)
     return session
 
 
@@ -592,4 +595,5 @@ def sessions_generate(
                 "recurrence": recurrence,
             },
         )
+    saved_search_alerts_queue(opportunity)
     return sessions

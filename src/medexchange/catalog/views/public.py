@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from medexchange.catalog import selectors
+from medexchange.catalog import alerts, selectors
 from medexchange.catalog.choices import DocumentKind, Immunisation
 from medexchange.catalog.filters import (
     OpportunitySearchFilter,
@@ -20,6 +24,7 @@ from medexchange.catalog.filters import (
     distance_km,
     searchable_opportunities,
 )
+from medexchange.catalog.models import SAVED_SEARCH_LIMIT, SavedSearch
 from medexchange.common.http import HtmxHttpRequest
 from medexchange.common.languages import language_name
 
@@ -30,21 +35,100 @@ def _not_yet(request: HttpRequest, **kwargs: Any) -> HttpResponse:
     raise Http404
 
 
-# Built by others or later: the iCalendar feed, and saved searches (need a model).
+# Built by others or later: the iCalendar feed.
 search_calendar = _not_yet
-saved_searches = saved_search_delete = _not_yet
+
+
+class SaveSearchForm(forms.Form):
+    """The search page's "save this search": its query string and an optional name."""
+
+    query = forms.CharField(max_length=4000, required=False, strip=True)
+    name = forms.CharField(max_length=200, required=False)
+
+
+class SavedSearchAlertsForm(forms.Form):
+    """Pause or resume the alerts of one saved search (the list page's buttons)."""
+
+    action = forms.ChoiceField(choices=[("pause", "pause"), ("resume", "resume")])
+    pk = forms.IntegerField(min_value=1)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def saved_searches(request: HttpRequest) -> HttpResponse:
+    """The person's saved searches; POST saves the search page's filters, or pauses one."""
+    if request.method == "POST" and "action" in request.POST:
+        toggle = SavedSearchAlertsForm(request.POST)
+        if not toggle.is_valid():
+            raise Http404
+        saved = get_object_or_404(
+            SavedSearch.objects.visible_to(request.user), pk=toggle.cleaned_data["pk"]
+        )
+        active = toggle.cleaned_data["action"] == "resume"
+        alerts.saved_search_set_active(saved_search=saved, actor=request.user, active=active)
+        if active:
+            messages.success(request, _("Alerts for “%(name)s” resumed.") % {"name": saved})
+        else:
+            messages.success(request, _("Alerts for “%(name)s” paused.") % {"name": saved})
+        return redirect("catalog:saved-searches")
+    if request.method == "POST":
+        form = SaveSearchForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Give the search a name of up to 200 characters."))
+            return redirect("catalog:saved-searches")
+        try:
+            saved, created = alerts.saved_search_create(
+                user=request.user,
+                query=form.cleaned_data["query"].lstrip("?"),
+                name=form.cleaned_data["name"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            if created:
+                messages.success(
+                    request,
+                    _(
+                        "Search saved as “%(name)s”. We will e-mail you when a new matching "
+                        "session is published."
+                    )
+                    % {"name": saved},
+                )
+            else:
+                messages.info(
+                    request, _("You already saved this search as “%(name)s”.") % {"name": saved}
+                )
+        return redirect("catalog:saved-searches")
+    searches = list(SavedSearch.objects.visible_to(request.user).order_by("-created_at", "-pk"))
+    for saved in searches:
+        saved.summary = alerts.query_summary(saved.query)  # type: ignore[attr-defined]
+    context = {"saved_searches": searches, "limit": SAVED_SEARCH_LIMIT}
+    return render(request, "catalog/saved_searches.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def saved_search_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm; POST deletes. Only the owner's own saved searches exist here."""
+    saved = get_object_or_404(SavedSearch.objects.visible_to(request.user), pk=pk)
+    if request.method == "POST":
+        name = saved.name
+        alerts.saved_search_delete(saved_search=saved, actor=request.user)
+        messages.success(request, _("Saved search “%(name)s” deleted.") % {"name": name})
+        return redirect("catalog:saved-searches")
+    return render(request, "catalog/saved_search_confirm_delete.html", {"saved_search": saved})
 
 
 def _filters(request: HttpRequest) -> tuple[OpportunitySearchFilter, OpportunitySearchFilter]:
     """The filters as asked (with their errors) and the valid part of them, to apply."""
     candidates = searchable_opportunities(request.user)
-    asked = OpportunitySearchFilter(request.GET.copy(), queryset=candidates)
+    asked = OpportunitySearchFilter(request.GET.copy(), queryset=candidates, request=request)
     if asked.is_valid():
         return asked, asked
     valid = request.GET.copy()
     for name in asked.errors:
         valid.pop(name, None)
-    applied = OpportunitySearchFilter(valid, queryset=candidates)
+    applied = OpportunitySearchFilter(valid, queryset=candidates, request=request)
     applied.is_valid()
     return asked, applied
 
@@ -71,6 +155,8 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     notices = []
     if data.get("sort") == Sort.DISTANCE and not data.get("near"):
         notices.append(_("Choose a place (latitude,longitude) to sort by distance."))
+    if applied.eligibility_notice():
+        notices.append(applied.eligibility_notice())
     searched = applied.text_queryset(applied.queryset)
     results = applied.ordered(applied.facet_queryset(searched))
     paginator = Paginator(selectors.results_queryset(results), SEARCH_PAGE_SIZE)

@@ -1,0 +1,37 @@
+"""Who may call which endpoint of the API.
+
+The permission classes only decide "signed in or not". Whose object it is is decided by
+the querysets (``editable_by``): what is not yours answers 404, like what does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+
+from medexchange.network.models import Institution
+
+
+class ReadOnlyOrSignedIn(BasePermission):
+    """Reads are public; a write needs a signed-in caller (and the object's lookup, more)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return bool(request.user and request.user.is_authenticated)
+
+
+def catalog_hosts(user: Any) -> QuerySet[Institution]:
+    """The institutions whose catalog ``user`` manages: the ones they coordinate.
+
+    The same rule as ``Opportunity.objects.editable_by``: network staff look after
+    institutions, not their catalog; platform superusers manage every catalog.
+    """
+    if not user.is_authenticated:
+        return Institution.objects.none()
+    if user.is_superuser:
+        return Institution.objects.all()
+    return Institution.objects.filter(pk__in=user.coordinated_institution_ids())
