@@ -46,7 +46,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.settings import api_settings
 
-from medexchange.api.permissions import ReadOnlyOrSignedIn, catalog_hosts
+from medexchange.api.permissions import ReadOnlyOrSignedIn
 from medexchange.api.serializers import CountrySummarySerializer, SiteSerializer
 from medexchange.api.views import PublicViewSet
 from medexchange.catalog import services
@@ -61,6 +61,7 @@ from medexchange.catalog.choices import (
     TrainingLevel,
 )
 from medexchange.catalog.models import Opportunity, Session, Specialty
+from medexchange.catalog.permissions import catalog_hosts
 from medexchange.catalog.services import OPPORTUNITY_EDITABLE_FIELDS, SESSION_EDITABLE_FIELDS
 from medexchange.network.choices import MembershipStatus
 from medexchange.network.models import CountryProfile, Institution, Membership, Network, Site

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
-
-from medexchange.network.models import Institution
 
 
 class ReadOnlyOrSignedIn(BasePermission):
@@ -22,16 +19,3 @@ class ReadOnlyOrSignedIn(BasePermission):
         if request.method in SAFE_METHODS:
             return True
         return bool(request.user and request.user.is_authenticated)
-
-
-def catalog_hosts(user: Any) -> QuerySet[Institution]:
-    """The institutions whose catalog ``user`` manages: the ones they coordinate.
-
-    The same rule as ``Opportunity.objects.editable_by``: network staff look after
-    institutions, not their catalog; platform superusers manage every catalog.
-    """
-    if not user.is_authenticated:
-        return Institution.objects.none()
-    if user.is_superuser:
-        return Institution.objects.all()
-    return Institution.objects.filter(pk__in=user.coordinated_institution_ids())

@@ -20,6 +20,7 @@ from django_countries import countries
 from medexchange.accounts.forms import InvitationForm
 from medexchange.accounts.models import InstitutionRole, Invitation
 from medexchange.accounts.services import invitation_send
+from medexchange.catalog.permissions import catalog_hosts
 from medexchange.common.http import HtmxHttpRequest
 from medexchange.common.selectors import audit_trail_for
 from medexchange.network import selectors, services
@@ -85,11 +86,7 @@ def institution_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "institution": institution,
             "can_edit": can_edit_institution(request.user, institution),
-            "can_manage_catalog": request.user.is_authenticated
-            and (
-                request.user.is_superuser
-                or institution.pk in set(request.user.coordinated_institution_ids())
-            ),
+            "can_manage_catalog": catalog_hosts(request.user).filter(pk=institution.pk).exists(),
         },
     )
 

@@ -31,6 +31,7 @@ from medexchange.catalog.forms import (
     SessionGenerateForm,
 )
 from medexchange.catalog.models import Opportunity, Session
+from medexchange.catalog.permissions import catalog_hosts
 from medexchange.network.models import Institution
 
 IMPORT_SESSION_KEY = "catalog-import-%d"
@@ -38,12 +39,7 @@ IMPORT_SESSION_KEY = "catalog-import-%d"
 
 def _host(request: HttpRequest, slug: str) -> Institution:
     """An institution whose catalog the user manages (its coordinators, or a superuser)."""
-    institutions = Institution.objects.editable_by(request.user)
-    if not request.user.is_superuser:
-        institutions = institutions.filter(
-            pk__in=request.user.coordinated_institution_ids()  # type: ignore[union-attr]
-        )
-    return get_object_or_404(institutions, slug=slug)
+    return get_object_or_404(catalog_hosts(request.user), slug=slug)
 
 
 def _opportunity(request: HttpRequest, slug: str) -> Opportunity:
