@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,14 +27,6 @@ from medexchange.common.http import HtmxHttpRequest
 from medexchange.common.languages import language_name
 
 SEARCH_PAGE_SIZE = 20
-
-
-def _not_yet(request: HttpRequest, **kwargs: Any) -> HttpResponse:
-    raise Http404
-
-
-# Built by others or later: the iCalendar feed.
-search_calendar = _not_yet
 
 
 class SaveSearchForm(forms.Form):
