@@ -282,6 +282,8 @@ def populate(rng: random.Random, opportunities: int, sessions: int) -> list[dict
                     "host": host.name,
                 }
             )
+    for row in rows:  # bulk_create skips save(), which fills the search column
+        row.search_text = row.compose_search_text()
     Opportunity.objects.bulk_create(rows, batch_size=2000)
 
     opportunity_ids = list(Opportunity.objects.order_by("pk").values_list("pk", flat=True))

@@ -127,10 +127,17 @@ def test_the_search_indexes_are_used(catalog: Any) -> None:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "catalog_opportunity_search" in plan
-    assert "catalog_institution_search" in plan
+    assert "catalog_opportunity_search_text" in plan
 
 
 def test_upcoming_only(catalog: Any) -> None:
     catalog[0].sessions.update(start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 1, 2))
     assert "Emergency medicine elective" not in found("emergency")
+
+
+def test_renaming_a_host_is_searchable_at_once(catalog: Any) -> None:
+    from medexchange.network.services import institution_update
+
+    host = catalog[0].host
+    institution_update(institution=host, actor=None, values={"name": "Zanzibar Riverside"})
+    assert "Emergency medicine elective" in found("zanzibar")

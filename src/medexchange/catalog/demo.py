@@ -838,6 +838,8 @@ def build_demo_catalog(*, seed: int, start: dt.date) -> DemoCatalogSummary:
                 kind = K.CLINICAL_ELECTIVE
             builder.opportunity(host, sites, kind)
 
+    for plan in builder.plans:  # bulk_create skips save(), which keeps this current
+        plan.opportunity.search_text = plan.opportunity.compose_search_text()
     opportunities = Opportunity.objects.bulk_create(
         [plan.opportunity for plan in builder.plans], batch_size=500
     )

@@ -42,6 +42,32 @@ def money_field(verbose_name: Any) -> models.DecimalField[Decimal, Decimal]:
     )
 
 
+def compose_search_text(
+    *,
+    title: str,
+    kind: str,
+    summary: str,
+    description: str,
+    specialty: str,
+    host_name: str,
+    host_city: str,
+) -> str:
+    kind_words = kind.replace("_", " ")
+    return "\n".join([title, kind_words, summary, description, specialty, host_name, host_city])
+
+
+def refresh_search_text(opportunities: Any) -> int:
+    """Recompute ``search_text`` of ``opportunities`` (after a host is renamed, say)."""
+    changed = []
+    for opportunity in opportunities.select_related("host", "specialty"):
+        text = opportunity.compose_search_text()
+        if text != opportunity.search_text:
+            opportunity.search_text = text
+            changed.append(opportunity)
+    Opportunity.objects.bulk_update(changed, ["search_text"], batch_size=500)
+    return len(changed)
+
+
 class Specialty(models.Model):
     """A specialty from the maintained list (``choices.SPECIALTIES``)."""
 
@@ -173,6 +199,9 @@ class Opportunity(models.Model):
         choices=OpportunityStatus.choices,
         default=OpportunityStatus.DRAFT,
     )
+    # Everything free text searches, in one column with one index (``catalog.search``):
+    # derived from the opportunity, its specialty and host, and kept current on save.
+    search_text = models.TextField(editable=False, blank=True, default="")
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -199,8 +228,27 @@ class Opportunity(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_text = self.compose_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("catalog:opportunity", kwargs={"slug": self.slug})
+
+    def compose_search_text(self) -> str:
+        """The words a search finds this opportunity by."""
+        return compose_search_text(
+            title=self.title,
+            kind=self.kind,
+            summary=self.summary,
+            description=self.description,
+            specialty=self.specialty.name if self.specialty_id else "",
+            host_name=self.host.name if self.host_id else "",
+            host_city=self.host.city if self.host_id else "",
+        )
 
     def clean(self) -> None:
         if (

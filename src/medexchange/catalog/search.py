@@ -16,12 +16,12 @@ PostgreSQL
     gives the same words as the SQLite fallback. (Once opportunities record their
     language, ``to_tsvector`` can take a per-row configuration.)
 
-    An expression index cannot follow a join, so each word is matched against three
-    documents, each with its own GIN index (migration ``0003_search_indexes``):
-
-    * the opportunity's own text — title (A), kind (B), summary (C), description (D);
-    * the host's name and city;
-    * the specialty's name (a table of a few dozen rows, no index needed).
+    The words are matched against one column, ``Opportunity.search_text`` (title, kind,
+    summary, description, specialty name, host name and city; kept current when an
+    opportunity is saved or its host renamed), through one GIN index
+    (``catalog_opportunity_search_text``, migration 0005). One indexed condition keeps
+    each of the search page's count and facet queries cheap. (Migration 0003's per-table
+    indexes came first; the trigram ones are still used by the fallback below.)
 
     The relevance ``rank`` is ``ts_rank`` over the full weighted vector — title A,
     specialty and kind B, summary, host name and city C, description D — computed
@@ -54,7 +54,7 @@ from django.db import connections
 from django.db.models import Case, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 
-from medexchange.catalog.models import Opportunity, Specialty
+from medexchange.catalog.models import Opportunity
 from medexchange.network.models import Institution
 
 #: The text search configuration, see the module documentation.
@@ -104,6 +104,12 @@ def institution_document() -> SearchVector:
     return SearchVector("name", "city", config=CONFIG)
 
 
+def search_text_document() -> SearchVector:
+    """The opportunity's ``search_text``: what the ``catalog_opportunity_search_text`` index
+    holds (opportunity, specialty and host words in one column)."""
+    return SearchVector("search_text", config=CONFIG)
+
+
 def specialty_document() -> SearchVector:
     return SearchVector("name", config=CONFIG)
 
@@ -138,32 +144,14 @@ def search_opportunities(queryset: QuerySet[Opportunity], text: str) -> QuerySet
 def _postgresql(
     queryset: QuerySet[Opportunity], words: list[str], text: str
 ) -> QuerySet[Opportunity]:
-    matched = queryset
-    for word in words:
-        query = SearchQuery(word, search_type="plain", config=CONFIG)
-        hosts = (
-            Institution.objects.annotate(document=institution_document())
-            .filter(document=query)
-            .values("pk")
-        )
-        specialties = (
-            Specialty.objects.annotate(document=specialty_document())
-            .filter(document=query)
-            .values("pk")
-        )
-        # A UNION of three index-friendly lookups rather than an OR: PostgreSQL cannot
-        # combine "document @@ query" with "host_id IN (subquery)" in one bitmap scan.
-        own_text = (
-            Opportunity.objects.annotate(document=opportunity_document())
-            .filter(document=query)
-            .values("pk")
-        )
-        by_host = Opportunity.objects.filter(host_id__in=hosts).values("pk")
-        by_specialty = Opportunity.objects.filter(specialty_id__in=specialties).values("pk")
-        matched = matched.filter(pk__in=own_text.union(by_host, by_specialty))
+    # Every word must appear: plainto_tsquery joins the words with AND, and the one
+    # condition is answered by the ``catalog_opportunity_search_text`` index.
+    everything = SearchQuery(" ".join(words), search_type="plain", config=CONFIG)
+    matched = queryset.annotate(search_document=search_text_document()).filter(
+        search_document=everything
+    )
     # One small query decides between exact words and the fuzzy fallback.
     if matched.exists():
-        everything = SearchQuery(" ".join(words), search_type="plain", config=CONFIG)
         return matched.annotate(rank=SearchRank(full_document(), everything))
     phrase = " ".join(words)
     similar_hosts = Institution.objects.filter(name__trigram_word_similar=phrase).values("pk")
@@ -181,14 +169,11 @@ def _fallback(queryset: QuerySet[Opportunity], words: list[str]) -> QuerySet[Opp
     condition = Q()
     rank: Any = Value(0.0, output_field=FloatField())
     for word in words:
-        any_field = Q()
+        condition &= Q(search_text__icontains=word)
         for field, weight in _FALLBACK_FIELDS:
-            lookup = Q(**{f"{field}__icontains": word})
-            any_field |= lookup
             rank = rank + Case(
-                When(lookup, then=Value(weight)),
+                When(Q(**{f"{field}__icontains": word}), then=Value(weight)),
                 default=Value(0.0),
                 output_field=FloatField(),
             )
-        condition &= any_field
     return queryset.filter(condition).annotate(rank=rank)

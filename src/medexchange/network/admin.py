@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from medexchange.catalog.models import refresh_search_text
 from medexchange.network import services
 from medexchange.network.choices import MembershipStatus
 from medexchange.network.models import (
@@ -71,6 +72,11 @@ class InstitutionAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [SiteInline, MembershipInline]
     list_select_related = ["country"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and {"name", "city"} & set(form.changed_data):
+            refresh_search_text(obj.opportunities.all())
 
 
 @admin.register(Site)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 from medexchange.accounts.choices import InstitutionRoleKind
 from medexchange.accounts.models import User
 from medexchange.accounts.services import invitation_send
+from medexchange.catalog.models import refresh_search_text
 from medexchange.common.notifications import email_after_commit, notify_users
 from medexchange.common.services import audit_record
 from medexchange.network.choices import JoinRequestStatus, MembershipStatus
@@ -226,7 +227,12 @@ def institution_update(
     unknown = set(values) - set(INSTITUTION_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable: {sorted(unknown)}")
-    return _update_audited(institution, actor=actor, action="institution.updated", values=values)
+    searched_words = (institution.name, institution.city)
+    _update_audited(institution, actor=actor, action="institution.updated", values=values)
+    if (institution.name, institution.city) != searched_words:
+        # Applicants find a host's opportunities by its name and city.
+        refresh_search_text(institution.opportunities.all())
+    return institution
 
 
 @transaction.atomic
