@@ -81,38 +81,11 @@ class OpportunityForm(forms.ModelForm):
 
     class Meta:
         model = Opportunity
+        # The services' editable fields; languages have their own rows, the slug is derived.
         fields = [
-            "kind",
-            "title",
-            "summary",
-            "description",
-            "level",
-            "specialty",
-            "duration_days",
+            *(name for name in OPPORTUNITY_EDITABLE_FIELDS if name not in {"slug", "languages"}),
             "sites",
-            "training_levels",
-            "min_year_of_study",
-            "max_year_of_study",
-            "home_country_rule",
             "eligible_countries",
-            "required_documents",
-            "required_immunisations",
-            "currency",
-            "application_fee",
-            "tuition_fee",
-            "international_surcharge",
-            "fee_notes",
-            "waiver_under_agreement",
-            "waiver_for_lower_income",
-            "waiver_notes",
-            "scholarship_eligible",
-            "accommodation",
-            "accommodation_notes",
-            "monthly_housing_cost",
-            "monthly_transport_cost",
-            "monthly_insurance_cost",
-            "contact_name",
-            "contact_email",
         ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 8}),
