@@ -327,3 +327,29 @@ def test_a_query_matching_nothing_shows_the_empty_state(client: Any) -> None:
     response = client.get(reverse("catalog:search"), {"q": "zzzzqqqq xyxyxy"})
     assert response.status_code == 200
     assert response.context["page"].paginator.count == 0
+
+
+@pytest.mark.django_db
+def test_distance_is_measured_from_a_chosen_host_city(client: Any) -> None:
+    near = factories.SessionFactory(
+        opportunity__title="Fictional Nairobi elective",
+        opportunity__host__city="Nairobi",
+        opportunity__host__latitude=Decimal("-1.28330"),
+        opportunity__host__longitude=Decimal("36.81670"),
+    )
+    far = factories.SessionFactory(
+        opportunity__title="Fictional Lima elective",
+        opportunity__host__city="Lima",
+        opportunity__host__country=factories.country("PE"),
+        opportunity__host__latitude=Decimal("-12.04318"),
+        opportunity__host__longitude=Decimal("-77.02824"),
+    )
+    page = client.get(reverse("catalog:search")).content.decode()
+    assert ">Lima, Peru</option>" in page
+    assert ">Nairobi, Kenya</option>" in page
+    lima = "-12.0432,-77.0282"
+    assert f'value="{lima}"' in page
+    response = client.get(reverse("catalog:search"), {"sort": "distance", "near": lima})
+    titles = [opportunity.title for opportunity in response.context["opportunities"]]
+    assert titles == [far.opportunity.title, near.opportunity.title]
+    assert f'<option value="{lima}" selected>' in response.content.decode()

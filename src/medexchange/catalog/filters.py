@@ -222,7 +222,7 @@ class OpportunitySearchFilter(django_filters.FilterSet):
     near = PointFilter(
         label=_("Near"),
         method="filter_nothing",
-        help_text=_("Latitude,longitude — for sorting by distance"),
+        help_text=_("A host city, for sorting by distance"),
     )
 
     class Meta:

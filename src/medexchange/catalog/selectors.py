@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, Exists, FloatField, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, FloatField, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
@@ -407,3 +407,25 @@ def session_rows(opportunity: Opportunity) -> list[SessionRow]:
             )
         )
     return rows
+
+
+def host_city_choices() -> list[tuple[str, str]]:
+    """Cities with published opportunities, as ``("lat,lon", "City, Country")``: the places
+    a search can sort by distance from (one query)."""
+    rows = (
+        Opportunity.objects.published()
+        .order_by()
+        .values("host__city", "host__country__code")
+        .annotate(
+            lat=Avg(Cast("host__latitude", FloatField())),
+            lon=Avg(Cast("host__longitude", FloatField())),
+        )
+    )
+    choices = [
+        (
+            f"{row['lat']:.4f},{row['lon']:.4f}",
+            f"{row['host__city']}, {countries.name(row['host__country__code'])}",
+        )
+        for row in rows
+    ]
+    return sorted(choices, key=lambda choice: choice[1])

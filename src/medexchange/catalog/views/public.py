@@ -138,6 +138,14 @@ def _page_number(request: HttpRequest, paginator: Paginator) -> tuple[int, str]:
     return number, ""
 
 
+def _near_choices(raw: str, point: object) -> list[tuple[str, str]]:
+    """Host cities to sort by distance from, plus the place in the URL if it is another."""
+    choices = selectors.host_city_choices()
+    if point and raw not in {value for value, _label in choices}:
+        choices.append((raw, raw))
+    return choices
+
+
 @require_GET
 def search(request: HtmxHttpRequest) -> HttpResponse:
     asked, applied = _filters(request)
@@ -176,6 +184,8 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
         "has_filters": any(name not in ("sort", "page") for name in query),
         "sort_choices": asked.filters["sort"].extra["choices"],
         "current_sort": data.get("sort") or Sort.RELEVANCE,
+        "near_choices": _near_choices(request.GET.get("near", ""), data.get("near")),
+        "current_near": request.GET.get("near", ""),
     }
     if request.GET.get("view") == "map":
         return render(request, "catalog/search_map.html", context)
