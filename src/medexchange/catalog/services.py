@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from medexchange.catalog.alerts import saved_search_alerts_queue
@@ -38,6 +37,7 @@ from medexchange.catalog.choices import (
 from medexchange.catalog.models import Opportunity, Session
 from medexchange.common.languages import is_known_language
 from medexchange.common.services import audit_record
+from medexchange.common.slugs import unique_slug
 from medexchange.network.models import CountryProfile, Institution, Site
 
 OPPORTUNITY_EDITABLE_FIELDS = (
@@ -100,15 +100,10 @@ def session_starts_at(opportunity: Opportunity, start_date: dt.date) -> dt.datet
 
 
 def unique_opportunity_slug(base: str, *, exclude_pk: int | None = None) -> str:
-    base = (slugify(base) or "opportunity")[:200]
-    slug, counter = base, 2
     others = Opportunity.objects.all()
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
-    while others.filter(slug=slug).exists():
-        slug = f"{base}-{counter}"
-        counter += 1
-    return slug
+    return unique_slug(base, taken=others, fallback="opportunity")
 
 
 def _add_error(errors: dict[str, list[Any]], field: str, message: Any) -> None:

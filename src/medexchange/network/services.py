@@ -20,6 +20,7 @@ from medexchange.accounts.services import invitation_send
 from medexchange.catalog.models import refresh_search_text
 from medexchange.common.notifications import email_after_commit, notify_users
 from medexchange.common.services import audit_record
+from medexchange.common.slugs import unique_slug
 from medexchange.network.choices import JoinRequestStatus, MembershipStatus
 from medexchange.network.models import (
     CountryProfile,
@@ -48,12 +49,10 @@ INSTITUTION_EDITABLE_FIELDS = (
 
 
 def unique_institution_slug(name: str, city: str) -> str:
-    base = slugify(f"{name}")[:200] or slugify(city) or "institution"
-    slug, counter = base, 2
-    while Institution.objects.filter(slug=slug).exists():
-        slug = f"{base}-{counter}"
-        counter += 1
-    return slug
+    # Names in non-Latin scripts slugify to nothing: the city then names the address.
+    return unique_slug(
+        name, taken=Institution.objects.all(), fallback=slugify(city) or "institution"
+    )
 
 
 def _update_audited(instance: _M, *, actor: Any, action: str, values: dict[str, Any]) -> _M:
