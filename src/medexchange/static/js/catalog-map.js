@@ -5,26 +5,8 @@
 (function () {
   "use strict";
 
-  if (typeof L === "undefined") {
+  if (typeof L === "undefined" || !window.medexchangeBaseMap) {
     return;
-  }
-
-  function baseMap(container) {
-    L.Icon.Default.imagePath = container.dataset.iconPath;
-    var map = L.map(container, { worldCopyJump: true, minZoom: 1, maxZoom: 18 }).setView([15, 10], 2);
-    if (container.dataset.tileUrl) {
-      var tiles = L.tileLayer(container.dataset.tileUrl, {
-        maxZoom: 18,
-        attribution: container.dataset.tileAttribution,
-      });
-      tiles.on("tileerror", function () {
-        container.classList.add("map-offline");
-      });
-      tiles.addTo(map);
-    } else {
-      container.classList.add("map-offline");
-    }
-    return map;
   }
 
   function hostMap(container) {
@@ -34,7 +16,7 @@
       return;
     }
     container.parentElement.hidden = false;
-    var map = baseMap(container);
+    var map = window.medexchangeBaseMap(container);
     L.marker([lat, lon], { title: container.dataset.name }).addTo(map);
     map.setView([lat, lon], 12);
     container.dataset.ready = "true";
@@ -44,7 +26,7 @@
     document.documentElement.classList.add("js");
     var list = document.getElementById("catalog-map-list");
     var count = document.getElementById("catalog-map-count");
-    var map = baseMap(container);
+    var map = window.medexchangeBaseMap(container);
     var cluster = L.markerClusterGroup
       ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false })
       : L.featureGroup();

@@ -4,7 +4,7 @@
   "use strict";
 
   var container = document.getElementById("location-picker");
-  if (!container || typeof L === "undefined" || !container.dataset.tileUrl) {
+  if (!container || !window.medexchangeBaseMap || !container.dataset.tileUrl) {
     return;
   }
   var latitude = document.getElementById(container.dataset.latitudeField);
@@ -14,16 +14,7 @@
   }
   container.parentElement.hidden = false;
 
-  L.Icon.Default.imagePath = container.dataset.iconPath;
-  var map = L.map(container, { maxZoom: 18, minZoom: 1, worldCopyJump: true }).setView([15, 10], 2);
-  var tiles = L.tileLayer(container.dataset.tileUrl, {
-    maxZoom: 18,
-    attribution: container.dataset.tileAttribution,
-  });
-  tiles.on("tileerror", function () {
-    container.classList.add("map-offline");
-  });
-  tiles.addTo(map);
+  var map = window.medexchangeBaseMap(container);
 
   var marker = null;
 

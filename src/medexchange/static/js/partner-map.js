@@ -5,7 +5,7 @@
   "use strict";
 
   var container = document.getElementById("partner-map");
-  if (!container || typeof L === "undefined") {
+  if (!container || typeof L === "undefined" || !window.medexchangeBaseMap) {
     return;
   }
   document.documentElement.classList.add("js");
@@ -17,21 +17,7 @@
   var kindLabels = JSON.parse(document.getElementById("map-kind-labels").textContent);
   var countryNames = JSON.parse(document.getElementById("map-country-names").textContent);
 
-  L.Icon.Default.imagePath = container.dataset.iconPath;
-  // maxZoom on the map itself: the cluster group needs it even without a tile layer.
-  var map = L.map(container, { worldCopyJump: true, minZoom: 1, maxZoom: 18 }).setView([15, 10], 2);
-  if (container.dataset.tileUrl) {
-    var tiles = L.tileLayer(container.dataset.tileUrl, {
-      maxZoom: 18,
-      attribution: container.dataset.tileAttribution,
-    });
-    tiles.on("tileerror", function () {
-      container.classList.add("map-offline");
-    });
-    tiles.addTo(map);
-  } else {
-    container.classList.add("map-offline");
-  }
+  var map = window.medexchangeBaseMap(container);
 
   var cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false });
   map.addLayer(cluster);
