@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -75,7 +76,7 @@ def _chosen(filterset: OpportunitySearchFilter, name: str) -> set[str]:
 
 
 def _options(
-    choices: list[tuple[str, Any]],
+    choices: Iterable[tuple[str, Any]],
     counts: dict[str, int],
     chosen: set[str],
     *,
@@ -131,66 +132,50 @@ def search_facets(
     def base(name: str) -> QuerySet[Opportunity]:
         return filterset.facet_queryset(searched, without=name)
 
+    def choice_facet(
+        name: str,
+        choices: Iterable[tuple[str, Any]],
+        counts: dict[str, int],
+        *,
+        keep_empty: bool = False,
+        multiple: bool = True,
+    ) -> Facet:
+        return Facet(
+            name,
+            str(filterset.filters[name].label),
+            _options(choices, counts, _chosen(filterset, name), keep_empty=keep_empty),
+            multiple=multiple,
+        )
+
     facets = [
-        Facet(
-            "kind",
-            str(filterset.filters["kind"].label),
-            _options(
-                OpportunityKind.choices,
-                _counts(base("kind"), "kind"),
-                _chosen(filterset, "kind"),
-                keep_empty=True,
-            ),
+        choice_facet(
+            "kind", OpportunityKind.choices, _counts(base("kind"), "kind"), keep_empty=True
         ),
-        Facet(
-            "level",
-            str(filterset.filters["level"].label),
-            _options(
-                Level.choices,
-                _counts(base("level"), "level"),
-                _chosen(filterset, "level"),
-                keep_empty=True,
-            ),
-        ),
-        Facet(
+        choice_facet("level", Level.choices, _counts(base("level"), "level"), keep_empty=True),
+        choice_facet(
             "specialty",
-            str(filterset.filters["specialty"].label),
-            _options(
-                sorted(((code, str(name)) for code, name in SPECIALTIES), key=lambda c: c[1]),
-                _counts(base("specialty"), "specialty__code"),
-                _chosen(filterset, "specialty"),
-                keep_empty=False,
-            ),
+            sorted(((code, str(name)) for code, name in SPECIALTIES), key=lambda c: c[1]),
+            _counts(base("specialty"), "specialty__code"),
         ),
     ]
     country_counts = _counts(base("country"), "host__country__code")
     facets.append(
-        Facet(
+        choice_facet(
             "country",
-            str(filterset.filters["country"].label),
-            _options(
-                [(code, name) for code, name in countries if code in country_counts]
-                + [
-                    (code, countries.name(code) or code)
-                    for code in _chosen(filterset, "country")
-                    if code not in country_counts and code in countries
-                ],
-                country_counts,
-                _chosen(filterset, "country"),
-                keep_empty=False,
-            ),
+            [(code, name) for code, name in countries if code in country_counts]
+            + [
+                (code, countries.name(code) or code)
+                for code in _chosen(filterset, "country")
+                if code not in country_counts and code in countries
+            ],
+            country_counts,
         )
     )
     facets.append(
-        Facet(
+        choice_facet(
             "region",
-            str(filterset.filters["region"].label),
-            _options(
-                Region.choices,
-                _counts(base("region"), "host__country__region"),
-                _chosen(filterset, "region"),
-                keep_empty=False,
-            ),
+            Region.choices,
+            _counts(base("region"), "host__country__region"),
             multiple=False,
         )
     )
@@ -209,29 +194,16 @@ def search_facets(
         key=lambda choice: choice[1],
     )
     network_counts = {row["host__memberships__network__slug"]: row["n"] for row in network_rows}
-    facets.append(
-        Facet(
-            "network",
-            str(filterset.filters["network"].label),
-            _options(
-                network_choices, network_counts, _chosen(filterset, "network"), keep_empty=False
-            ),
-        )
-    )
+    facets.append(choice_facet("network", network_choices, network_counts))
     language_counts = _language_counts(base("language"))
     facets.append(
-        Facet(
+        choice_facet(
             "language",
-            str(filterset.filters["language"].label),
-            _options(
-                sorted(
-                    ((code, language_name(code)) for code in language_counts),
-                    key=lambda choice: choice[1],
-                ),
-                language_counts,
-                _chosen(filterset, "language"),
-                keep_empty=False,
+            sorted(
+                ((code, language_name(code)) for code in language_counts),
+                key=lambda choice: choice[1],
             ),
+            language_counts,
         )
     )
     month_rows = (
@@ -252,16 +224,7 @@ def search_facets(
         key = f"{month:%Y-%m}"
         month_choices.append((key, date_format(month, "YEAR_MONTH_FORMAT")))
         month_counts[key] = row["n"]
-    facets.append(
-        Facet(
-            "start_month",
-            str(filterset.filters["start_month"].label),
-            _options(
-                month_choices, month_counts, _chosen(filterset, "start_month"), keep_empty=False
-            ),
-            multiple=False,
-        )
-    )
+    facets.append(choice_facet("start_month", month_choices, month_counts, multiple=False))
     flag_conditions = {
         "open_now": Exists(open_sessions().filter(opportunity=OuterRef("pk"))),
         "fee_free": FEE_FREE,
