@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import re
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -14,6 +17,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from medexchange.accounts.choices import InstitutionRoleKind
@@ -210,9 +214,39 @@ class Invitation(models.Model):
 
 
 # Applicant profile ----------------------------------------------------------------------
-# Minimal for the catalog's eligibility facet; the applications issue extends it (home
-# institution, specialty interests, nationality, contacts). Reads and writes go through
-# ``ApplicantProfile.objects.visible_to(user)`` and ``services.applicant_profile_update``.
+# What an applicant tells hosts: training, home institution and country, nationality,
+# specialty interests, languages, contacts. Reads go through
+# ``ApplicantProfile.objects.visible_to(user)`` (``owned_by(user)`` for one's own), writes
+# through ``services.applicant_profile_update``.
+
+#: E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
+PHONE_PATTERN = re.compile(r"\+[1-9]\d{6,14}")
+#: Written between the digits of a phone number and dropped by ``normalize_phone``.
+PHONE_SEPARATORS = re.compile(r"[\s().\-/]")
+
+
+def normalize_phone(value: str) -> str:
+    """``+254 (712) 345-678`` → ``+254712345678``; a leading ``00`` is read as ``+``.
+
+    Anything that is not a phone number is returned stripped, for the validator to refuse.
+    """
+    value = value.strip()
+    compact = PHONE_SEPARATORS.sub("", value)
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    return compact if PHONE_PATTERN.fullmatch(compact) else value
+
+
+def validate_phone(value: str) -> None:
+    """An international number in E.164 form, as ``normalize_phone`` writes it."""
+    if not PHONE_PATTERN.fullmatch(value):
+        raise ValidationError(
+            _(
+                "Enter the number in international form, with a plus and the country code, "
+                "e.g. +254 712 345 678."
+            ),
+            code="invalid_phone",
+        )
 
 
 def validate_profile_languages(value: Any) -> None:
@@ -243,18 +277,50 @@ def validate_profile_languages(value: Any) -> None:
         seen.add(code)
 
 
+#: Where the applications app says whose profiles a user may see (applicants to them).
+APPLICANT_SELECTORS_MODULE = "medexchange.applications.selectors"
+
+
+def _applicant_ids_visible_to() -> Callable[[Any], Any] | None:
+    """``applications.selectors.applicant_ids_visible_to`` once it exists, else ``None``.
+
+    Imported lazily: the applications app depends on accounts, not the other way round.
+    Only a missing module or function counts as "not there yet"; an error *inside* the
+    applications app is raised, not hidden.
+    """
+    try:
+        selectors = importlib.import_module(APPLICANT_SELECTORS_MODULE)
+    except ModuleNotFoundError as error:
+        if error.name not in {"medexchange.applications", APPLICANT_SELECTORS_MODULE}:
+            raise
+        return None
+    return getattr(selectors, "applicant_ids_visible_to", None)
+
+
 class ApplicantProfileQuerySet(models.QuerySet["ApplicantProfile"]):
-    def visible_to(self, user: Any) -> ApplicantProfileQuerySet:
-        """Each person sees their own profile (reviewers see applicants' in a later issue)."""
+    def owned_by(self, user: Any) -> ApplicantProfileQuerySet:
+        """The person's own profile (at most one row): use this for "my profile"."""
         if not user.is_authenticated:
             return self.none()
         return self.filter(user=user)
 
-    def editable_by(self, user: Any) -> ApplicantProfileQuerySet:
-        """Only the person themselves edits their profile."""
+    def visible_to(self, user: Any) -> ApplicantProfileQuerySet:
+        """Each person sees their own profile; host reviewers and home coordinators see
+        those of the people who applied to them (``applications.selectors``).
+
+        More than one row for reviewers and coordinators: "my profile" is ``owned_by``.
+        """
         if not user.is_authenticated:
             return self.none()
-        return self.filter(user=user)
+        condition = Q(user=user)
+        applicant_ids_visible_to = _applicant_ids_visible_to()
+        if applicant_ids_visible_to is not None:
+            condition |= Q(user_id__in=applicant_ids_visible_to(user))
+        return self.filter(condition)
+
+    def editable_by(self, user: Any) -> ApplicantProfileQuerySet:
+        """Only the person themselves edits their profile."""
+        return self.owned_by(user)
 
 
 class ApplicantProfile(models.Model):
@@ -295,6 +361,59 @@ class ApplicantProfile(models.Model):
         validators=[validate_profile_languages],
         help_text=_('Languages with your CEFR level, e.g. [{"code": "es", "level": "B2"}].'),
     )
+    home_institution = models.ForeignKey(
+        "network.Institution",
+        verbose_name=_("home institution"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The medical school or hospital where you train or work."),
+    )
+    home_institution_name = models.CharField(
+        _("home institution (not in the list)"),
+        max_length=200,
+        blank=True,
+        help_text=_("If your school or hospital is not a member of the network, type its name."),
+    )
+    specialty_interests = models.ManyToManyField(
+        "catalog.Specialty",
+        verbose_name=_("specialty interests"),
+        blank=True,
+        related_name="+",
+    )
+    nationality = models.ForeignKey(
+        "network.CountryProfile",
+        verbose_name=_("nationality"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The country of the passport you would travel with."),
+    )
+    phone = models.CharField(
+        _("phone"),
+        max_length=16,
+        blank=True,
+        validators=[validate_phone],
+        help_text=_("In international form, e.g. +254 712 345 678."),
+    )
+    emergency_contact_name = models.CharField(
+        _("emergency contact name"), max_length=200, blank=True
+    )
+    emergency_contact_phone = models.CharField(
+        _("emergency contact phone"),
+        max_length=16,
+        blank=True,
+        validators=[validate_phone],
+        help_text=_("In international form, e.g. +39 06 1234 5678."),
+    )
+    emergency_contact_relationship = models.CharField(
+        _("relationship to you"),
+        max_length=100,
+        blank=True,
+        help_text=_("e.g. mother, partner, friend."),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ApplicantProfileQuerySet.as_manager()
@@ -316,3 +435,50 @@ class ApplicantProfile(models.Model):
             for item in self.languages or []
             if isinstance(item, dict) and "code" in item and "level" in item
         }
+
+    def clean(self) -> None:
+        if self.home_institution_id is not None and self.home_institution_name.strip():
+            raise ValidationError(
+                {
+                    "home_institution_name": _(
+                        "Choose your institution from the list or type its name, not both."
+                    )
+                }
+            )
+        if (
+            self.phone
+            and self.emergency_contact_phone
+            and self.phone == self.emergency_contact_phone
+        ):
+            raise ValidationError(
+                {
+                    "emergency_contact_phone": _(
+                        "Your emergency contact needs a number other than your own."
+                    )
+                }
+            )
+
+    def is_complete_for_applying(self) -> list[str]:
+        """The translated labels of what is still missing before applying; ``[]`` = complete.
+
+        Note the inverted truth: a non-empty list means *incomplete*. Works on an unsaved
+        profile too (``ApplicantProfile(user=user)`` for someone who has none yet), so the
+        apply page can list everything for a person who never filled it in.
+        """
+        missing: list[str] = []
+        if not self.training_level:
+            missing.append(gettext("Training level"))
+        elif (
+            self.training_level in {TrainingLevel.STUDENT, TrainingLevel.RESIDENT}
+            and self.training_year is None
+        ):
+            missing.append(gettext("Year of training"))
+        if self.home_country_id is None:
+            missing.append(gettext("Home country"))
+        if self.nationality_id is None:
+            missing.append(gettext("Nationality"))
+        if not self.phone:
+            missing.append(gettext("Contact phone"))
+        if not (self.emergency_contact_name.strip() and self.emergency_contact_phone):
+            missing.append(gettext("Emergency contact (name and phone)"))
+        return missing

@@ -10,10 +10,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from medexchange.accounts.models import ApplicantProfile, InstitutionRole, Invitation, User
+from medexchange.accounts.models import (
+    ApplicantProfile,
+    InstitutionRole,
+    Invitation,
+    User,
+    normalize_phone,
+)
+from medexchange.catalog.models import Specialty
 from medexchange.common.notifications import email_after_commit, notify_users
 from medexchange.common.services import audit_record
-from medexchange.network.models import CountryProfile
+from medexchange.network.models import CountryProfile, Institution
 
 
 @transaction.atomic
@@ -134,14 +141,41 @@ def role_revoke(*, role: InstitutionRole, actor: Any) -> None:
 
 
 #: What ``applicant_profile_update`` accepts in ``values``.
-APPLICANT_PROFILE_FIELDS = ("training_level", "training_year", "home_country", "languages")
+APPLICANT_PROFILE_FIELDS = (
+    "training_level",
+    "training_year",
+    "home_country",
+    "home_institution",
+    "home_institution_name",
+    "specialty_interests",
+    "nationality",
+    "languages",
+    "phone",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "emergency_contact_relationship",
+    "time_zone",  # lives on the user: saved through ``user_update_preferences``
+)
+_PHONE_FIELDS = ("phone", "emergency_contact_phone")
+_TEXT_FIELDS = ("home_institution_name", "emergency_contact_name", "emergency_contact_relationship")
 
 
 def _audit_value(value: Any) -> Any:
-    """A JSON-friendly form of a profile value (a country profile by its ISO code)."""
+    """A JSON-friendly form of a profile value (countries by ISO code, institutions by slug)."""
     if isinstance(value, CountryProfile):
         return str(value.code)
+    if isinstance(value, Institution):
+        return value.slug
     return value
+
+
+def _specialties(value: Any) -> list[Specialty]:
+    specialties = list(value or [])
+    if not all(isinstance(item, Specialty) and item.pk for item in specialties):
+        raise ValidationError(
+            {"specialty_interests": ValidationError(_("Choose specialties from the list."))}
+        )
+    return specialties
 
 
 @transaction.atomic
@@ -149,13 +183,28 @@ def applicant_profile_update(*, user: User, actor: Any, values: dict[str, Any]) 
     """Create or change ``user``'s applicant profile; only the person themselves may.
 
     ``values`` holds any of ``APPLICANT_PROFILE_FIELDS``; the others keep their value.
-    Raises ``ValidationError`` (nothing saved) for unknown fields or invalid values.
+    ``specialty_interests`` is a list of ``Specialty``; phone numbers are stored in E.164
+    form (``+254712345678``) whatever separators were typed; ``time_zone`` is the user's
+    and is saved (and audited) by ``user_update_preferences``. Raises ``ValidationError``
+    (nothing saved, the time zone included) for unknown fields or invalid values.
     """
     if actor is None or not actor.is_authenticated or actor.pk != user.pk:
         raise PermissionDenied(_("You can only change your own profile."))
     unknown = sorted(set(values) - set(APPLICANT_PROFILE_FIELDS))
     if unknown:
         raise ValidationError(_("Unknown profile fields: %(fields)s") % {"fields": unknown})
+    values = dict(values)
+    time_zone = values.pop("time_zone", None)
+    specialties = (
+        _specialties(values.pop("specialty_interests")) if "specialty_interests" in values else None
+    )
+    for name in _PHONE_FIELDS:
+        if name in values:
+            values[name] = normalize_phone(str(values[name] or ""))
+    for name in _TEXT_FIELDS:
+        if name in values:
+            values[name] = str(values[name] or "").strip()
+
     profile = ApplicantProfile.objects.select_for_update().filter(user=user).first()
     created = profile is None
     if profile is None:
@@ -166,14 +215,39 @@ def applicant_profile_update(*, user: User, actor: Any, values: dict[str, Any]) 
         if old != value:
             changes[name] = [_audit_value(old), _audit_value(value)]
             setattr(profile, name, value)
-    if not created and not changes:
-        return profile
-    profile.full_clean()
-    profile.save()
-    audit_record(
-        actor=actor,
-        action="applicant_profile.created" if created else "applicant_profile.updated",
-        target=profile,
-        data=changes,
-    )
+    if (
+        "home_institution" in changes
+        and profile.home_institution is not None
+        and not Institution.objects.members().filter(pk=profile.home_institution.pk).exists()
+    ):
+        raise ValidationError(
+            {
+                "home_institution": ValidationError(
+                    _("This institution is not a member of the network; type its name instead."),
+                    code="not_member",
+                )
+            }
+        )
+    if specialties is not None:
+        old_codes = (
+            [] if created else sorted(profile.specialty_interests.values_list("code", flat=True))
+        )
+        new_codes = sorted({specialty.code for specialty in specialties})
+        if old_codes != new_codes:
+            changes["specialty_interests"] = [old_codes, new_codes]
+        else:
+            specialties = None
+    if created or changes:
+        profile.full_clean()
+        profile.save()
+        if specialties is not None:
+            profile.specialty_interests.set(specialties)
+        audit_record(
+            actor=actor,
+            action="applicant_profile.created" if created else "applicant_profile.updated",
+            target=profile,
+            data=changes,
+        )
+    if time_zone is not None:
+        user_update_preferences(user=user, actor=actor, time_zone=time_zone)
     return profile

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -72,14 +73,31 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     """The signed-in person's own applicant profile; nobody else's is reachable here."""
     user = cast(User, request.user)  # login_required
-    current = ApplicantProfile.objects.visible_to(user).select_related("home_country").first()
-    form = ApplicantProfileForm(request.POST or None, profile=current)
+    current = (
+        ApplicantProfile.objects.owned_by(user)
+        .select_related("home_country", "nationality", "home_institution")
+        .prefetch_related("specialty_interests")
+        .first()
+    )
+    form = ApplicantProfileForm(request.POST or None, user=user, profile=current)
     if request.method == "POST" and form.is_valid():
         try:
             services.applicant_profile_update(user=user, actor=user, values=form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            _add_service_errors(form, error)
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form, "profile": current})
+    missing = (current or ApplicantProfile(user=user)).is_complete_for_applying()
+    return render(
+        request, "accounts/profile.html", {"form": form, "profile": current, "missing": missing}
+    )
+
+
+def _add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's errors next to the fields they are about (the names match)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)

@@ -30,7 +30,9 @@ from django.db.models import ProtectedError, Q, QuerySet
 from django.utils.text import slugify
 
 from medexchange.accounts.choices import InstitutionRoleKind
-from medexchange.accounts.models import InstitutionRole, NetworkStaffRole, User
+from medexchange.accounts.models import ApplicantProfile, InstitutionRole, NetworkStaffRole, User
+from medexchange.catalog.choices import TrainingLevel
+from medexchange.catalog.models import Specialty
 from medexchange.network.choices import (
     EmStatus,
     IncomeGroup,
@@ -793,6 +795,45 @@ def _demo_users(kenya: Institution, networks: dict[str, Network]) -> list[DemoLo
     return logins
 
 
+#: The demo applicant's home country; she trains at a member school there if there is one.
+DEMO_APPLICANT_COUNTRY = "PE"
+
+
+def _demo_applicant_profile(applicant: User, profiles: dict[str, CountryProfile]) -> None:
+    """A complete applicant profile (``is_complete_for_applying()`` is empty) for the demo.
+
+    Fictional contacts; phone numbers in the 900 000 0xx block used only for the demo.
+    """
+    home = profiles.get(DEMO_APPLICANT_COUNTRY) or CountryProfile.objects.get(
+        code=DEMO_APPLICANT_COUNTRY
+    )
+    school = (
+        Institution.objects.members()
+        .filter(country=home, kind=InstitutionKind.MEDICAL_SCHOOL)
+        .order_by("name")
+        .first()
+    )
+    profile = ApplicantProfile(
+        user=applicant,
+        training_level=TrainingLevel.STUDENT,
+        training_year=5,
+        home_country=home,
+        home_institution=school,
+        home_institution_name="" if school else "Facultad de Medicina del Pacífico Sur",
+        nationality=home,
+        languages=[{"code": "es", "level": "C2"}, {"code": "en", "level": "B2"}],
+        phone="+51900000001",
+        emergency_contact_name="Rosa Rojas",
+        emergency_contact_relationship="madre",
+        emergency_contact_phone="+51900000002",
+    )
+    profile.full_clean()
+    profile.save()
+    profile.specialty_interests.set(
+        Specialty.objects.filter(code__in=["emergency-medicine", "paediatrics"])
+    )
+
+
 def _contact(rng: random.Random, profile: CountryProfile, used: set[str]) -> tuple[str, str]:
     """A fictional contact person with a plausible name for the country, and an e-mail."""
     code = str(profile.code)
@@ -954,6 +995,7 @@ def build_demo_network(*, seed: int, institutions: int = DEFAULT_INSTITUTIONS) -
 
     kenya = plans[0].institution
     logins = _demo_users(kenya, networks)
+    _demo_applicant_profile(User.objects.get(email=f"applicant@{DEMO_USER_DOMAIN}"), profiles)
     decider = User.objects.get(email=f"staff@{DEMO_USER_DOMAIN}")
     pending, decided = _join_requests(
         rng, reserved, plans, memberships, networks, profiles, used_slugs, decider
