@@ -353,3 +353,53 @@ def test_distance_is_measured_from_a_chosen_host_city(client: Any) -> None:
     titles = [opportunity.title for opportunity in response.context["opportunities"]]
     assert titles == [far.opportunity.title, near.opportunity.title]
     assert f'<option value="{lima}" selected>' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=emergency&kind=clinical_elective&language=es&network=global&waiver=1",
+        "kind=course&start_month=2027-05&open_now=1&region=americas",
+        "country=PE&level=postgraduate&fee_free=1&scholarship=1&specialty=radiology",
+    ],
+)
+def test_each_facet_count_is_the_count_of_its_own_search(
+    client: Any, world: Any, query: str
+) -> None:
+    """One query counts every facet: each count is what ticking that value would show."""
+    extra = factories.OpportunityFactory(
+        host=world["lima"],
+        languages=[{"code": "es", "level": "B2"}, {"code": "en", "level": "C1"}],
+        waiver_under_agreement=True,
+    )
+    factories.SessionFactory(opportunity=extra)
+    factories.SessionFactory(
+        opportunity=extra, start_date=dt.date(2027, 5, 10), end_date=dt.date(2027, 5, 20)
+    )
+    response = client.get(f"{URL}?{query}")
+    asked = dict(pair.split("=") for pair in query.split("&"))
+    for name in ["kind", "level", "specialty", "country", "region", "network", "language"]:
+        for value, count in facet(response, name).items():
+            others = {key: item for key, item in asked.items() if key != name}
+            alone = client.get(URL, {**others, name: value})
+            assert alone.context["page"].paginator.count == count, (name, value)
+    for value, count in facet(response, "start_month").items():
+        alone = client.get(URL, {**asked, "start_month": value})
+        assert alone.context["page"].paginator.count == count, value
+    for name, count in facet(response, "flags").items():
+        alone = client.get(URL, {**asked, name: "1"})
+        assert alone.context["page"].paginator.count == count, name
+
+
+def test_the_number_of_queries_does_not_depend_on_the_results(client: Any, world: Any) -> None:
+    """Results or none, one page costs the same queries (counts, page, places)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as some:
+        response = client.get(URL, {"q": "emergency", "kind": "clinical_elective"})
+    assert response.context["page"].paginator.count == 1
+    with CaptureQueriesContext(connection) as none:
+        response = client.get(URL, {"q": "emergency", "kind": "fellowship"})
+    assert response.context["page"].paginator.count == 0
+    assert len(none) == len(some)

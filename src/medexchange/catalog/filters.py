@@ -9,14 +9,23 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import django_filters
 from django import forms
-from django.db import connections
-from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    BooleanField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Abs, Cast, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -134,27 +143,42 @@ def searchable_opportunities(user: Any) -> QuerySet[Opportunity]:
     return Opportunity.objects.visible_to(user).published().filter(Exists(upcoming))
 
 
-def opportunity_ids_with_languages(db: str, codes: Iterable[str]) -> RawSQL:
-    """Ids of opportunities whose ``languages`` list holds any of ``codes``.
+class LanguagesInclude(Func):
+    """True when the opportunity's ``languages`` list holds any of ``codes``.
 
-    The JSON is expanded by the database itself (``jsonb_array_elements`` on PostgreSQL,
-    ``json_each`` on SQLite): the same result on both, no rows loaded into Python.
+    Correlated per row, like ``eligibility.JsonRulesMet``: the database expands only the
+    JSON of the rows it looks at (``jsonb_array_elements`` on PostgreSQL, ``json_each``
+    on SQLite), so the condition has the same cheap plan wherever it is used (the
+    results, a facet's counts, the search page's one facet query). The column is
+    compiled by Django, so it stays correct in a subquery.
     """
-    codes = list(codes)
-    placeholders = ", ".join(["%s"] * len(codes))
-    table = Opportunity._meta.db_table
-    if connections[db].vendor == "postgresql":
-        sql = (
-            f"SELECT o.id FROM {table} o CROSS JOIN LATERAL jsonb_array_elements("  # noqa: S608
-            "CASE WHEN jsonb_typeof(o.languages) = 'array' THEN o.languages ELSE '[]' END) e "
-            f"WHERE e.value->>'code' IN ({placeholders})"
-        )
-    else:
-        sql = (
-            f"SELECT o.id FROM {table} o, json_each(o.languages) e "  # noqa: S608
-            f"WHERE json_valid(o.languages) AND json_extract(e.value, '$.code') IN ({placeholders})"
-        )
-    return RawSQL(sql, codes)  # noqa: S611 - table name from the model, codes as parameters
+
+    output_field = BooleanField()
+
+    def __init__(self, codes: Iterable[str]) -> None:
+        super().__init__(F("languages"))
+        self.codes = sorted(set(codes))
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        column, column_params = compiler.compile(self.source_expressions[0])
+        placeholders = ", ".join(["%s"] * len(self.codes))
+        # Only the compiled column reference is interpolated; every code is a parameter.
+        if connection.vendor == "postgresql":
+            sql = (
+                "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN "  # noqa: S608
+                f"jsonb_typeof({column}) = 'array' THEN {column} ELSE '[]' END) e "
+                f"WHERE e.value->>'code' IN ({placeholders}))"
+            )
+            params = [*column_params, *column_params]
+        else:
+            sql = (
+                f"(json_valid({column}) AND EXISTS (SELECT 1 FROM json_each({column}) e "  # noqa: S608
+                f"WHERE json_extract(e.value, '$.code') IN ({placeholders})))"
+            )
+            params = [*column_params, *column_params]
+        return sql, [*params, *self.codes]
 
 
 class OpportunitySearchFilter(django_filters.FilterSet):
@@ -195,26 +219,26 @@ class OpportunitySearchFilter(django_filters.FilterSet):
         label=_("Network"),
         queryset=Network.objects.all(),
         to_field_name="slug",
-        method="filter_network",
+        method="filter_condition",
         widget=forms.CheckboxSelectMultiple,
     )
     language = django_filters.MultipleChoiceFilter(
         label=_("Language"),
         choices=language_choices,
-        method="filter_language",
+        method="filter_condition",
         widget=forms.CheckboxSelectMultiple,
     )
     start_month = MonthFilter(
-        label=_("Starting in"), method="filter_start_month", help_text=_("YYYY-MM")
+        label=_("Starting in"), method="filter_condition", help_text=_("YYYY-MM")
     )
-    open_now = FlagFilter(label=_("Open for applications now"), method="filter_open_now")
-    fee_free = FlagFilter(label=_("No fees"), method="filter_fee_free")
-    waiver = FlagFilter(label=_("Fee waiver available"), method="filter_waiver")
-    scholarship = FlagFilter(label=_("Eligible for scholarships"), method="filter_scholarship")
+    open_now = FlagFilter(label=_("Open for applications now"), method="filter_condition")
+    fee_free = FlagFilter(label=_("No fees"), method="filter_condition")
+    waiver = FlagFilter(label=_("Fee waiver available"), method="filter_condition")
+    scholarship = FlagFilter(label=_("Eligible for scholarships"), method="filter_condition")
     # Eligibility (catalog.eligibility) -------------------------------------------------
     # Needs ``request=`` (any object with a ``user``) to know whose profile to use;
     # without a signed-in user or a profile it is ignored and ``eligibility_notice`` says so.
-    eligible = FlagFilter(label=_("Eligible for my profile"), method="filter_eligible")
+    eligible = FlagFilter(label=_("Eligible for my profile"), method="filter_condition")
     # -----------------------------------------------------------------------------------
     sort = django_filters.ChoiceFilter(
         label=_("Sort by"), choices=SORT_CHOICES, method="filter_nothing", empty_label=None
@@ -242,11 +266,63 @@ class OpportunitySearchFilter(django_filters.FilterSet):
         self, queryset: QuerySet[Opportunity], *, without: str | None = None
     ) -> QuerySet[Opportunity]:
         """Every facet filter applied except ``without`` (for that facet's counts)."""
-        for name, value in self.form.cleaned_data.items():
-            if name in _NOT_FACETS or name == without:
-                continue
-            queryset = self.filters[name].filter(queryset, value)
+        for name, condition in self.conditions().items():
+            if name != without:
+                queryset = queryset.filter(condition)
         return queryset
+
+    def conditions(self) -> dict[str, Q]:
+        """The condition of each facet filter that filters, by name.
+
+        Each is a condition on one opportunity row (joins only along foreign keys,
+        ``EXISTS`` for sessions, memberships and languages), so applying them never
+        repeats a row and needs no ``DISTINCT``; the search page's facet counts
+        (``selectors.search_facets``) use the very same conditions.
+        """
+        conditions = {}
+        for name, value in self.form.cleaned_data.items():
+            if name in _NOT_FACETS:
+                continue
+            condition = self.condition(name, value)
+            if condition is not None:
+                conditions[name] = condition
+        return conditions
+
+    def condition(self, name: str, value: Any) -> Q | None:
+        """The condition of the facet filter ``name`` for ``value``; None when it is off."""
+        if not value:
+            return None
+        lookups = {
+            "kind": "kind__in",
+            "level": "level__in",
+            "specialty": "specialty__code__in",
+            "country": "host__country__code__in",
+        }
+        if name in lookups:
+            return Q(**{lookups[name]: list(value)})
+        if name == "region":
+            return Q(host__country__region=value)
+        if name == "network":
+            members = Membership.objects.filter(
+                network__in=value, status=MembershipStatus.ACTIVE, institution=OuterRef("host")
+            )
+            return Q(Exists(members))
+        if name == "language":
+            return Q(LanguagesInclude(value))
+        if name == "start_month":
+            next_month = (value + dt.timedelta(days=32)).replace(day=1)
+            sessions = upcoming_sessions().filter(
+                opportunity=OuterRef("pk"), start_date__gte=value, start_date__lt=next_month
+            )
+            return Q(Exists(sessions))
+        if name == "eligible":
+            profile = self.applicant_profile()
+            if profile is None:
+                return None
+            # ``eligible_for`` filters a queryset; over the one row it is a row condition.
+            same_row = Opportunity.objects.filter(pk=OuterRef("pk"))
+            return Q(Exists(eligible_for(same_row, profile)))
+        return FLAG_CONDITIONS[name]()
 
     def ordered(self, queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
         data = self.form.cleaned_data
@@ -268,46 +344,9 @@ class OpportunitySearchFilter(django_filters.FilterSet):
     def filter_nothing(self, queryset: QuerySet[Opportunity], name: str, value: Any) -> Any:
         return queryset
 
-    def filter_network(
-        self, queryset: QuerySet[Opportunity], name: str, value: list[Network]
-    ) -> Any:
-        if not value:
-            return queryset
-        return queryset.filter(
-            host_id__in=Membership.objects.filter(
-                network__in=value, status=MembershipStatus.ACTIVE
-            ).values("institution_id")
-        )
-
-    def filter_language(self, queryset: QuerySet[Opportunity], name: str, value: list[str]) -> Any:
-        if not value:
-            return queryset
-        return queryset.filter(pk__in=opportunity_ids_with_languages(queryset.db, value))
-
-    def filter_start_month(
-        self, queryset: QuerySet[Opportunity], name: str, value: dt.date | None
-    ) -> Any:
-        if not value:
-            return queryset
-        next_month = (value + dt.timedelta(days=32)).replace(day=1)
-        sessions = upcoming_sessions().filter(
-            opportunity=OuterRef("pk"), start_date__gte=value, start_date__lt=next_month
-        )
-        return queryset.filter(Exists(sessions))
-
-    def filter_open_now(self, queryset: QuerySet[Opportunity], name: str, value: bool) -> Any:
-        if not value:
-            return queryset
-        return queryset.filter(Exists(open_sessions().filter(opportunity=OuterRef("pk"))))
-
-    def filter_fee_free(self, queryset: QuerySet[Opportunity], name: str, value: bool) -> Any:
-        return queryset.filter(FEE_FREE) if value else queryset
-
-    def filter_waiver(self, queryset: QuerySet[Opportunity], name: str, value: bool) -> Any:
-        return queryset.filter(HAS_WAIVER) if value else queryset
-
-    def filter_scholarship(self, queryset: QuerySet[Opportunity], name: str, value: bool) -> Any:
-        return queryset.filter(scholarship_eligible=True) if value else queryset
+    def filter_condition(self, queryset: QuerySet[Opportunity], name: str, value: Any) -> Any:
+        condition = self.condition(name, value)
+        return queryset if condition is None else queryset.filter(condition)
 
     # Eligibility (catalog.eligibility) -------------------------------------------------
 
@@ -316,15 +355,11 @@ class OpportunitySearchFilter(django_filters.FilterSet):
         if not hasattr(self, "_applicant_profile"):
             user = getattr(self.request, "user", None)
             self._applicant_profile = (
-                ApplicantProfile.objects.visible_to(user).select_related("home_country").first()
+                ApplicantProfile.objects.owned_by(user).select_related("home_country").first()
                 if user is not None and user.is_authenticated
                 else None
             )
         return self._applicant_profile
-
-    def filter_eligible(self, queryset: QuerySet[Opportunity], name: str, value: bool) -> Any:
-        profile = self.applicant_profile() if value else None
-        return eligible_for(queryset, profile) if profile is not None else queryset
 
     def eligibility_notice(self) -> str:
         """Why a ticked ``eligible`` was ignored; empty when it was applied (or not asked)."""
@@ -346,6 +381,16 @@ def open_sessions() -> QuerySet[Session]:
     """Upcoming sessions taking applications right now."""
     now = timezone.now()
     return upcoming_sessions().filter(applications_open_at__lte=now, applications_close_at__gt=now)
+
+
+#: The ticked-box filters (``FLAGS`` of the facets), each a condition on one row; a
+#: function because "now" moves.
+FLAG_CONDITIONS: dict[str, Callable[[], Q]] = {
+    "open_now": lambda: Q(Exists(open_sessions().filter(opportunity=OuterRef("pk")))),
+    "fee_free": lambda: FEE_FREE,
+    "waiver": lambda: HAS_WAIVER,
+    "scholarship": lambda: Q(scholarship_eligible=True),
+}
 
 
 def annotate_next_dates(queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:

@@ -20,8 +20,9 @@ PostgreSQL
     summary, description, specialty name, host name and city; kept current when an
     opportunity is saved or its host renamed), through one GIN index
     (``catalog_opportunity_search_text``, migration 0005). One indexed condition keeps
-    each of the search page's count and facet queries cheap. (Migration 0003's per-table
-    indexes came first; the trigram ones are still used by the fallback below.)
+    the search page's facet query and its page of results cheap. (Migration 0003's
+    per-table indexes came first and were dropped in 0007; its trigram ones are used by
+    the fallback below. The GIN indexes read here have ``fastupdate`` off, 0007.)
 
     The relevance ``rank`` is ``ts_rank`` over the full weighted vector — title A,
     specialty and kind B, summary, host name and city C, description D — computed
@@ -30,7 +31,8 @@ PostgreSQL
     When no opportunity contains every word, the search falls back to trigram word
     similarity of the whole query against titles and host names (GIN trigram
     indexes), so "Nairbi Shool of Medecine" still finds the Nairobi school. Only
-    as a fallback: exact-word queries then give the same set as on SQLite.
+    as a fallback: exact-word queries then give the same set as on SQLite. The two
+    look-ups give one set of ids (a ``UNION``), so each uses its index.
 
 SQLite (and any other database)
     An honest simpler fallback: each word must appear (``icontains``, so also inside
@@ -90,7 +92,8 @@ def words_of(text: str) -> list[str]:
 
 
 def opportunity_document() -> Any:
-    """The opportunity's own weighted text: what the ``catalog_opportunity_search`` index holds."""
+    """The opportunity's own weighted text: what migration 0003's (since dropped, 0007)
+    ``catalog_opportunity_search`` index held; kept for those migrations."""
     return (
         SearchVector("title", weight="A", config=CONFIG)
         + SearchVector("kind", weight="B", config=CONFIG)
@@ -100,7 +103,8 @@ def opportunity_document() -> Any:
 
 
 def institution_document() -> SearchVector:
-    """A host's name and city: what the ``catalog_institution_search`` index holds."""
+    """A host's name and city: what migration 0003's (since dropped, 0007)
+    ``catalog_institution_search`` index held; kept for those migrations."""
     return SearchVector("name", "city", config=CONFIG)
 
 
@@ -154,10 +158,17 @@ def _postgresql(
     if matched.exists():
         return matched.annotate(rank=SearchRank(full_document(), everything))
     phrase = " ".join(words)
+    # One set of ids from two index look-ups (titles; hosts' names, then their
+    # opportunities), not ``title %> … OR host IN (…)``, which only a scan of every
+    # opportunity can answer.
     similar_hosts = Institution.objects.filter(name__trigram_word_similar=phrase).values("pk")
-    return queryset.filter(
-        Q(title__trigram_word_similar=phrase) | Q(host_id__in=similar_hosts)
-    ).annotate(
+    similar = (
+        Opportunity.objects.filter(title__trigram_word_similar=phrase)
+        .order_by()
+        .values("pk")
+        .union(Opportunity.objects.filter(host_id__in=similar_hosts).order_by().values("pk"))
+    )
+    return queryset.filter(pk__in=similar).annotate(
         rank=Greatest(
             TrigramWordSimilarity(phrase, "title"),
             TrigramWordSimilarity(phrase, "host__name"),
