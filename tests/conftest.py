@@ -41,3 +41,15 @@ def member(network: Any) -> Any:
 @pytest.fixture
 def staff_user(network: Any) -> Any:
     return factories.staff_of(network)
+
+
+@pytest.fixture(autouse=True)
+def _private_storage_in_tmp(settings: Any, tmp_path: Any) -> None:
+    """Uploaded documents go to a folder of each test's own, never the developer's var/."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private")},
+        },
+    }

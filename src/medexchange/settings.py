@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "medexchange.accounts",
     "medexchange.network",
     "medexchange.catalog",
+    "medexchange.documents",
+    "medexchange.applications",
     "medexchange.api",
 ]
 
@@ -153,7 +155,27 @@ STORAGES: dict[str, dict[str, Any]] = {
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage",
     },
+    # The applicants' document vault: never served under any URL, only through the
+    # documents app's download view, which checks permission and logs each opening.
+    "private": {
+        "BACKEND": env.str(
+            "PRIVATE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json(
+            "PRIVATE_STORAGE_OPTIONS",
+            default={
+                "location": str(VAR_DIR / "private"),
+                "file_permissions_mode": 0o600,
+                "directory_permissions_mode": 0o700,
+            },
+        ),
+    },
 }
+# Largest document an applicant or a referee may upload to the vault.
+DOCUMENT_MAX_UPLOAD_BYTES = env.int("DOCUMENT_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+# Days after an application is closed before the files only it still holds are deleted
+# (``applications.retention``; the task runs daily, see CELERY_BEAT_SCHEDULE).
+DOCUMENT_RETENTION_DAYS = env.int("DOCUMENT_RETENTION_DAYS", default=365)
 
 # --- Accounts ---------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -188,6 +210,10 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     # The public join form: enough for a consortium applying for several schools.
     "join_request": "10/h/ip",
+    # The public letter check: enough for a consulate, too few to guess codes.
+    "letter_verify": "30/m/ip,300/h/ip",
+    # Building the personal data ZIP reads every file of the vault.
+    "data_export": "5/h/user",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "MedExchange"
@@ -208,6 +234,22 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Periodic work, run by `celery -A medexchange beat` (or cron of the management commands
+# of the same names: expire_offers, advance_placements, purge_documents).
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "expire-offers": {
+        "task": "medexchange.applications.tasks.expire_offers",
+        "schedule": 10 * 60.0,
+    },
+    "advance-placements": {
+        "task": "medexchange.applications.tasks.advance_placements",
+        "schedule": 24 * 60 * 60.0,
+    },
+    "purge-finished-documents": {
+        "task": "medexchange.applications.tasks.purge_finished_documents",
+        "schedule": 24 * 60 * 60.0,
+    },
+}
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en"

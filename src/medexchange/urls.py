@@ -19,6 +19,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("medexchange.network.urls")),
     path("", include("medexchange.catalog.urls")),
+    path("", include("medexchange.documents.urls")),
+    path("", include("medexchange.applications.urls")),
     path("api/", include("medexchange.api.urls")),
     path("admin/", admin.site.urls),
 ]

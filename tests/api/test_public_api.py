@@ -351,6 +351,7 @@ def test_v1_root_lists_the_endpoints(client: Client) -> None:
         "institutions",
         "opportunities",
         "sessions",
+        "applications",
     }
 
 
@@ -378,6 +379,25 @@ def test_schema_is_openapi_json(client: Client) -> None:
         "/api/v1/sessions/",
         "/api/v1/sessions/{id}/",
         "/api/v1/sessions/{id}/cancel/",
+        "/api/v1/applications/",
+        "/api/v1/applications/{id}/",
+        *(
+            f"/api/v1/applications/{{id}}/{verb}/"
+            for verb in (
+                "submit",
+                "withdraw",
+                "endorse",
+                "decline-endorsement",
+                "offer",
+                "waitlist",
+                "decline",
+                "accept",
+                "decline-offer",
+                "confirm",
+                "scores",
+                "comments",
+            )
+        ),
     }
     parameters = {
         parameter["name"]

@@ -61,7 +61,9 @@ def test_everything_an_applicant_needs(client: Any, opportunity: Any) -> None:
     assert "low and lower-middle income" in body
     assert "Eligible for scholarships." in body
     assert "electives@nairobi.example" in body
-    assert "disabled" in body  # the apply entry point waits for applications
+    session = opportunity.sessions.get()
+    assert f'href="/sessions/{session.pk}/apply/"' in body
+    assert "has not decided enough applications" in body
     assert 'id="opportunity-map"' in body
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
@@ -113,3 +115,28 @@ def test_no_inline_script(client: Any, opportunity: Any) -> None:
     body = client.get("/opportunities/em-elective/").content.decode()
     assert "<script>" not in body
     assert "onclick" not in body
+
+
+def test_places_left_and_time_to_decision_come_from_applications(
+    client: Any, opportunity: Any
+) -> None:
+    from django.utils import timezone
+
+    from medexchange.applications.models import Application, Placement
+
+    session = opportunity.sessions.get()
+    now = timezone.now()
+    for days, state in ((2, "accepted"), (4, "declined"), (9, "waitlisted")):
+        application = Application.objects.create(
+            applicant=factories.UserFactory(),
+            session=session,
+            state=state,
+            submitted_at=now - dt.timedelta(days=20),
+            reached_host_at=now - dt.timedelta(days=20),
+            decided_at=now - dt.timedelta(days=20 - days),
+        )
+        if state == "accepted":
+            Placement.objects.create(application=application, session=session)
+    body = client.get("/opportunities/em-elective/").content.decode()
+    assert "5 places left" in body
+    assert "usually decides within 4 days" in body

@@ -31,8 +31,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-# Local schemes the page may use without touching the network.
-LOCAL_SCHEMES = {"data", "blob", "about"}
+# Local schemes the page may use without touching the network (``chrome:`` and
+# ``chrome-extension:`` are the browser's own PDF viewer, shown for inline documents).
+LOCAL_SCHEMES = {"data", "blob", "about", "chrome", "chrome-extension"}
 
 # The live server needs committed rows, so browser tests are transactional; the
 # serialized rollback puts back the country profiles (created by a data

@@ -13,7 +13,9 @@ from medexchange.network import services
 from medexchange.network.models import Institution, Membership
 from tests import factories
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: another transactional test's flush must not take the country
+# profiles (from a data migration) this one needs.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.mark.skipif(

@@ -128,6 +128,259 @@ def _opportunity(world: World) -> dict[str, Any]:
     return {"slug": world.opportunity.slug}
 
 
+# --- documents: the applicant's vault -----------------------------------------------
+# Its objects are made on demand (world.py is shared by every app's engineers). The one
+# version's file is a tiny PDF under a fixed name in the private storage, written once.
+
+POLICY_WALK_FILE = "policy-walk-cv"
+POLICY_WALK_PDF = (
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+)
+POLICY_WALK_REFEREE_TOKEN = "policy-walk-referee-link"
+
+
+def _vault_document(world: World) -> Any:
+    """The applicant's CV, with one version."""
+    import datetime as dt
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from medexchange.documents.models import Document, DocumentVersion, private_storage
+
+    document, created = Document.objects.get_or_create(
+        owner=world.user("applicant"),
+        title="Policy walk CV",
+        defaults={"kind": "cv", "issued_on": dt.date(2025, 1, 1)},
+    )
+    if created:
+        storage = private_storage()
+        if not storage.exists(POLICY_WALK_FILE):
+            storage.save(POLICY_WALK_FILE, ContentFile(POLICY_WALK_PDF))
+        DocumentVersion.objects.create(
+            document=document,
+            number=1,
+            storage_name=POLICY_WALK_FILE,
+            original_name="cv.pdf",
+            content_type="application/pdf",
+            size=len(POLICY_WALK_PDF),
+            sha256=hashlib.sha256(POLICY_WALK_PDF).hexdigest(),
+        )
+    return document
+
+
+def _referee_request(world: World) -> Any:
+    """The applicant's request for a letter, still waiting, with a known link."""
+    from medexchange.documents.models import RefereeRequest, hash_token
+
+    return RefereeRequest.objects.get_or_create(
+        token_hash=hash_token(POLICY_WALK_REFEREE_TOKEN),
+        defaults={
+            "applicant": world.user("applicant"),
+            "referee_name": "Dr Referee",
+            "referee_email": "referee@example.org",
+        },
+    )[0]
+
+
+def _referee_token(world: World) -> dict[str, Any]:
+    _referee_request(world)
+    return {"token": POLICY_WALK_REFEREE_TOKEN}
+
+
+def _vault_document_pk(world: World) -> dict[str, Any]:
+    return {"pk": _vault_document(world).pk}
+
+
+def _vault_version_pk(world: World) -> dict[str, Any]:
+    return {"pk": _vault_document(world).versions.get().pk}
+
+
+def _owner_only(**extra: Any) -> Row:
+    """The applicant's own documents: everyone else, superusers too, gets 404."""
+    return Row(LOGIN, 200, 404, 404, 404, 404, **extra)
+
+
+def _post_only(**extra: Any) -> Row:
+    return Row(LOGIN, 405, 405, 405, 405, 405, **extra)
+
+
+DOCUMENTS: dict[str, Row] = {
+    "documents:list": signed_in(),  # each person's own vault
+    "documents:upload": signed_in(),
+    "documents:edit": _owner_only(kwargs=_vault_document_pk),
+    "documents:version-upload": _owner_only(kwargs=_vault_document_pk),
+    "documents:delete": _owner_only(kwargs=_vault_document_pk),
+    # Reviewers of an application holding the version will see it too (applications app).
+    "documents:download": _owner_only(kwargs=_vault_version_pk),
+    "documents:referee-request": signed_in(),
+    "documents:referee-request-resend": _post_only(kwargs=lambda w: {"pk": _referee_request(w).pk}),
+    "documents:referee-request-cancel": _post_only(kwargs=lambda w: {"pk": _referee_request(w).pk}),
+    # The referee has no account: the one-time link is the credential.
+    "documents:referee-upload": everyone(kwargs=_referee_token),
+}
+
+# Admin objects of the vault's models, made on demand like the rows above.
+DOCUMENTS_ADMIN_OBJECTS: dict[tuple[str, str], Callable[[World], Any]] = {
+    ("documents", "document"): _vault_document,
+    ("documents", "documentversion"): lambda w: _vault_document(w).versions.get(),
+    ("documents", "documentaccess"): lambda w: (
+        _vault_document(w).versions.get().accesses.get_or_create(user=w.user("applicant"))[0]
+    ),
+    ("documents", "refereerequest"): _referee_request,
+}
+
+
+# --- applications -------------------------------------------------------------------
+# The applicant's application to institution A's session, made on demand: submitted and
+# in the host's hands, with no home institution (so institution B is a stranger to it).
+
+
+def _application(world: World) -> Any:
+    from django.utils import timezone
+
+    from medexchange.applications.models import Application
+
+    now = timezone.now()
+    return Application.objects.get_or_create(
+        applicant=world.user("applicant"),
+        session=world.session,
+        defaults={
+            "state": "submitted",
+            "statement": "Policy walk statement.",
+            "submitted_at": now,
+            "reached_host_at": now,
+        },
+    )[0]
+
+
+def _application_pk(world: World) -> dict[str, Any]:
+    return {"pk": _application(world).pk}
+
+
+def _checklist_item_pk(world: World) -> dict[str, Any]:
+    from medexchange.applications.models import ChecklistItem
+
+    item = ChecklistItem.objects.get_or_create(application=_application(world), kind="visa")[0]
+    return {"pk": item.pk}
+
+
+def applicant_and_host(**extra: Any) -> Row:
+    """The applicant and institution A's people (the host); strangers get 404."""
+    return Row(LOGIN, 200, 200, 404, 404, 200, **extra)
+
+
+def applicant_only(outcome: Outcome = 200, **extra: Any) -> Row:
+    """The applicant's own actions: everyone else, superusers too, gets 404."""
+    return Row(LOGIN, outcome, 404, 404, 404, 404, **extra)
+
+
+APPLICATIONS: dict[str, Row] = {
+    "applications:mine": signed_in(),  # each person's own
+    # Anyone may start an application; the applicant already has one, so is sent to it.
+    "applications:apply": Row(
+        LOGIN,
+        Redirect(lambda w: reverse("applications:detail", kwargs=_application_pk(w))),
+        200,
+        200,
+        200,
+        200,
+        kwargs=lambda w: {"session_id": (_application(w), w.session.pk)[1]},
+    ),
+    "applications:detail": applicant_and_host(kwargs=_application_pk),
+    # A submitted application is no longer edited: its owner is sent to its page.
+    "applications:edit": applicant_only(
+        Redirect(lambda w: reverse("applications:detail", kwargs=_application_pk(w))),
+        kwargs=_application_pk,
+    ),
+    "applications:withdraw": applicant_only(kwargs=_application_pk),
+    "applications:accept": _post_only(kwargs=_application_pk),
+    "applications:decline-offer": applicant_only(kwargs=_application_pk),
+    "applications:checklist-tick": _post_only(kwargs=_checklist_item_pk),
+    # Review work (docs/reviewing.md): the host's coordinators and reviewers; network staff
+    # see counts only, on their dashboard.
+    "applications:inbound": host_coordinators(kwargs=_institution_a),
+    "applications:queue": host_coordinators(kwargs=lambda w: {"pk": w.session.pk}),
+    "applications:review": host_coordinators(kwargs=_application_pk),
+    "applications:criteria": host_coordinators(kwargs=_opportunity),
+    "applications:criterion-edit": host_coordinators(
+        kwargs=lambda w: {"slug": w.opportunity.slug, "pk": _review_criterion(w).pk}
+    ),
+    "applications:criterion-delete": host_coordinators(
+        kwargs=lambda w: {"slug": w.opportunity.slug, "pk": _review_criterion(w).pk}
+    ),
+    # The world's application has no home institution: only superusers may open it here.
+    "applications:endorsement": Row(LOGIN, 404, 404, 404, 404, 200, kwargs=_application_pk),
+    "applications:outbound": host_coordinators(kwargs=_institution_a),
+    "applications:network-dashboard": network_staff_only(403),
+    # Letters (docs/letters-and-privacy.md): issued and revoked by the host (POST only),
+    # downloaded by the applicant, the host and the home institution, checked by anyone.
+    "applications:letter-issue": _post_only(
+        kwargs=lambda w: {"pk": _application(w).pk, "kind": "acceptance"}
+    ),
+    "applications:letter-revoke": _post_only(kwargs=lambda w: {"pk": _letter(w).pk}),
+    "applications:letter": applicant_and_host(
+        kwargs=lambda w: {"pk": _letter(w).application_id, "kind": "acceptance"}
+    ),
+    "applications:letter-templates": host_coordinators(kwargs=_institution_a),
+    "applications:verify": everyone(),
+    "applications:verify-letter": everyone(kwargs=lambda w: {"code": _letter(w).verification_code}),
+}
+
+
+def _placement(world: World) -> Any:
+    from medexchange.applications.models import Placement
+
+    application = _application(world)
+    return Placement.objects.get_or_create(application=application, session=world.session)[0]
+
+
+def _review_criterion(world: World) -> Any:
+    from medexchange.applications.models import ReviewCriterion
+
+    return ReviewCriterion.objects.get_or_create(opportunity=world.opportunity, name="Motivation")[
+        0
+    ]
+
+
+def _letter_template(world: World) -> Any:
+    from medexchange.applications.models import LetterTemplate
+
+    return LetterTemplate.objects.get_or_create(
+        institution=world.institution_a,
+        kind="acceptance",
+        defaults={"body": "Dear {applicant}", "signatory_name": "Dr Host"},
+    )[0]
+
+
+def _letter(world: World) -> Any:
+    import datetime as dt
+
+    from medexchange.applications.models import Letter
+
+    return Letter.objects.get_or_create(
+        application=_application(world),
+        kind="acceptance",
+        defaults={
+            "holder_name": "Applicant",
+            "host_name": "Institution A",
+            "opportunity_title": world.opportunity.title,
+            "start_date": dt.date(2027, 3, 1),
+            "end_date": dt.date(2027, 3, 28),
+            "body": "Accepted.",
+            "signatory_name": "Dr Host",
+        },
+    )[0]
+
+
+APPLICATIONS_ADMIN_OBJECTS: dict[tuple[str, str], Callable[[World], Any]] = {
+    ("applications", "application"): _application,
+    ("applications", "placement"): _placement,
+    ("applications", "reviewcriterion"): _review_criterion,
+    ("applications", "lettertemplate"): _letter_template,
+    ("applications", "letter"): _letter,
+}
+
 SITE: dict[str, Row] = {
     "home": everyone(),
     "healthz": everyone(),
@@ -136,6 +389,9 @@ SITE: dict[str, Row] = {
     # accounts
     "accounts:preferences": signed_in(),
     "accounts:profile": signed_in(),  # each person's own applicant profile
+    # Each person's own data: a copy of it (POST builds the ZIP), and account deletion.
+    "accounts:data-export": signed_in(),
+    "accounts:delete": signed_in(),
     # The token in the link is the credential; accepting checks the e-mail address.
     "accounts:invitation": signed_in(kwargs=lambda w: {"token": w.invitation.token}),
     # network: public directory and map
@@ -182,6 +438,8 @@ SITE: dict[str, Row] = {
     "catalog:session-generate": host_coordinators(kwargs=_opportunity),
     "catalog:session-edit": host_coordinators(kwargs=lambda w: {"pk": w.session.pk}),
     "catalog:session-cancel": host_coordinators(kwargs=lambda w: {"pk": w.session.pk}),
+    **DOCUMENTS,
+    **APPLICATIONS,
 }
 
 # --- allauth: sign-in, sign-up, e-mail, passwords, two-factor -----------------------
@@ -192,6 +450,11 @@ ALLAUTH: dict[str, Row] = {
     "account_logout": Row(Redirect("home"), 200, 200, 200, 200, 200),
     "account_inactive": everyone(),
     "account_reauthenticate": signed_in(),
+    # Reauthentication by an e-mailed code (allauth 65.22+): asking first, then the code.
+    "account_request_reauthentication_code": signed_in(),
+    "account_confirm_reauthentication_code": signed_in(
+        Redirect("account_request_reauthentication_code")
+    ),
     "account_email": signed_in(),
     "account_email_verification_sent": everyone(),
     "account_change_password": signed_in(),
@@ -250,11 +513,30 @@ ADMIN_MODELS: tuple[tuple[str, str], ...] = (
     ("catalog", "opportunity"),
     ("catalog", "session"),
     ("catalog", "savedsearch"),
+    ("documents", "document"),
+    ("documents", "documentversion"),
+    ("documents", "documentaccess"),
+    ("documents", "refereerequest"),
+    ("applications", "application"),
+    ("applications", "placement"),
+    ("applications", "reviewcriterion"),
+    ("applications", "lettertemplate"),
+    ("applications", "letter"),
 )
 
 # What the superuser gets where it is not 200: the audit log is read-only.
 ADMIN_MODEL_OVERRIDES: dict[tuple[str, str], dict[str, Outcome]] = {
     ("common", "auditentry"): {"add": 403, "delete": 403},
+    # The vault is read-only in the admin: its writes go through the audited services.
+    **{
+        ("documents", model): {"add": 403, "delete": 403}
+        for model in ("document", "documentversion", "documentaccess", "refereerequest")
+    },
+    # Applications are read-only in the admin: the services hold the state machine.
+    **{
+        ("applications", model): {"add": 403, "delete": 403}
+        for model in ("application", "placement", "reviewcriterion", "lettertemplate", "letter")
+    },
 }
 
 
@@ -266,7 +548,8 @@ def admin_model_rows(model_key: tuple[str, str]) -> dict[str, Row]:
     overrides = ADMIN_MODEL_OVERRIDES.get(model_key, {})
 
     def object_id(world: World) -> dict[str, Any]:
-        return {"object_id": world.admin_object(model_key).pk}
+        made = DOCUMENTS_ADMIN_OBJECTS.get(model_key) or APPLICATIONS_ADMIN_OBJECTS.get(model_key)
+        return {"object_id": (made(world) if made else world.admin_object(model_key)).pk}
 
     def change_page(world: World) -> str:
         return reverse(f"{prefix}_change", kwargs=object_id(world))
@@ -347,6 +630,29 @@ API: dict[str, Row] = {
     "api-v1:network-detail": everyone(kwargs=lambda w: {"slug": w.network.slug}),
     "api-v1:country-list": everyone(),
     "api-v1:country-detail": everyone(kwargs=lambda w: {"code": w.country.code}),
+    # Applications: never public (403 before sign-in, DRF's answer without credentials).
+    # The list is each caller's own view; a file is the applicant's and the host's, 404 to
+    # strangers; the host's review work is the host's alone. The walk GETs the POST-only
+    # actions: 403 before sign-in, 405 after.
+    "api-v1:application-list": Row(403, 200, 200, 200, 200, 200),
+    "api-v1:application-detail": Row(403, 200, 200, 404, 404, 200, kwargs=_application_pk),
+    "api-v1:application-scores": Row(403, 404, 200, 404, 404, 200, kwargs=_application_pk),
+    "api-v1:application-comments": Row(403, 404, 200, 404, 404, 200, kwargs=_application_pk),
+    **{
+        f"api-v1:application-{verb}": post_only_action(kwargs=_application_pk)
+        for verb in (
+            "submit",
+            "withdraw",
+            "endorse",
+            "decline-endorsement",
+            "offer",
+            "waitlist",
+            "decline",
+            "accept",
+            "decline-offer",
+            "confirm",
+        )
+    },
 }
 
 POLICY: dict[str, Row] = {**SITE, **ALLAUTH, **ADMIN, **API}

@@ -6,7 +6,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from medexchange.api import catalog, views
+from medexchange.api import applications, catalog, views
 
 
 class V1Router(DefaultRouter):
@@ -21,6 +21,7 @@ router.register("networks", views.NetworkViewSet, basename="network")
 router.register("institutions", views.InstitutionViewSet, basename="institution")
 router.register("opportunities", catalog.OpportunityViewSet, basename="opportunity")
 router.register("sessions", catalog.SessionViewSet, basename="session")
+router.register("applications", applications.ApplicationViewSet, basename="application")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("v1/", include((router.urls, "api-v1"))),

@@ -343,7 +343,13 @@ def _demo_institutions() -> QuerySet[Institution]:
 
 @transaction.atomic
 def delete_demo_catalog() -> int:
-    """Delete the opportunities (and so sessions) of demo institutions; returns how many."""
+    """Delete the opportunities (and so sessions) of demo institutions; returns how many.
+
+    Applications protect their sessions, so the demo applications go first.
+    """
+    from medexchange.applications.demo import delete_demo_applications
+
+    delete_demo_applications()
     hosts = list(_demo_institutions().values_list("pk", flat=True).distinct())
     _deleted, per_model = Opportunity.objects.filter(host_id__in=hosts).delete()
     return per_model.get(Opportunity._meta.label, 0)

@@ -190,6 +190,13 @@ class Opportunity(models.Model):
     monthly_transport_cost = money_field(_("local transport per month"))
     monthly_insurance_cost = money_field(_("insurance per month"))
 
+    endorsement_required = models.BooleanField(
+        _("home institution must endorse"),
+        default=False,
+        help_text=_(
+            "Applications reach you only after the applicant's home institution endorses them."
+        ),
+    )
     contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
 

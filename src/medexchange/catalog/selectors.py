@@ -1,10 +1,12 @@
 """Reads of the catalog: search results, facet counts, the map, an opportunity's page.
 
-A search page costs a fixed number of queries whatever the number of results: the
-network names (to validate ``network``), one aggregate query per facet group (plus,
-for a signed-in user, one for their profile and one for the eligibility count), the
-count, the page of results (with ``select_related``) and one query for the sessions
-of the page.
+A search page costs a fixed number of queries whatever the number of results: on
+PostgreSQL one to decide between exact words and the fuzzy fallback (with free text),
+one for the result count and every facet's counts (``facet_counts``), one for the page
+of results (related rows joined, the next session's start and places as subqueries;
+run even when there is nothing to show), one for the host cities to sort by distance
+from; plus the network names when ``network`` is asked (to validate it) and, for a
+signed-in user, their applicant profile.
 """
 
 from __future__ import annotations
@@ -18,26 +20,37 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import Avg, Count, Exists, FloatField, OuterRef, Q, QuerySet
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django_countries import countries
 
 from medexchange.catalog.choices import SPECIALTIES, Level, OpportunityKind
-from medexchange.catalog.eligibility import eligible_for
 from medexchange.catalog.filters import (
-    FEE_FREE,
-    HAS_WAIVER,
+    FLAG_CONDITIONS,
     OpportunitySearchFilter,
-    open_sessions,
     upcoming_sessions,
 )
 from medexchange.catalog.models import Opportunity, Session
 from medexchange.common.languages import language_name
 from medexchange.network.choices import MembershipStatus, Region
+from medexchange.network.models import Institution, Membership, Network
 
 FLAGS = ("open_now", "fee_free", "waiver", "scholarship")
 #: Months offered in the "starting in" facet.
@@ -90,52 +103,167 @@ def _options(
     return options
 
 
-def _counts(queryset: QuerySet[Opportunity], field_name: str) -> dict[str, int]:
-    rows = queryset.order_by().values(field_name).annotate(n=Count("pk", distinct=True))
-    return {str(row[field_name]): row["n"] for row in rows if row[field_name] is not None}
+#: The single-valued facets: the column each counts, on the opportunity or along a
+#: foreign key (so one row per opportunity).
+_COLUMN_FACETS = {
+    "kind": "kind",
+    "level": "level",
+    "specialty": "specialty__code",
+    "country": "host__country__code",
+    "region": "host__country__region",
+}
 
 
-def _language_counts(queryset: QuerySet[Opportunity]) -> dict[str, int]:
-    """Opportunities per language code, the JSON list expanded by the database."""
+@dataclass
+class FacetCounts:
+    """Every count of the search page, from one query (``facet_counts``)."""
+
+    #: Results of every filter: the number of results.
+    total: int = 0
+    #: facet name -> value -> opportunities (the facet's own filter left out); a
+    #: ticked-box facet has its one count under "".
+    values: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    #: Network slug -> name, of the networks counted.
+    network_names: dict[str, str] = field(default_factory=dict)
+
+
+def facet_counts(
+    filterset: OpportunitySearchFilter, searched: QuerySet[Opportunity]
+) -> FacetCounts:
+    """The result count and every facet's counts, in one query whatever the filters.
+
+    The candidates (``searched``: visible, upcoming, matching the text) are read once,
+    as a common table expression ``t`` holding, per opportunity, the facet columns and
+    one boolean per applied filter (and per cheap ticked box). Django compiles them from
+    the filter set's own conditions (``OpportunitySearchFilter.conditions``), so the
+    counts cannot drift from the results. Each facet is then counted over the rows of
+    ``t`` that pass every *other* filter (standard multi-select faceting): single-valued
+    facets grouped by their column, networks through the hosts' active memberships,
+    languages by expanding the JSON list, start months through each row's upcoming
+    sessions, each ticked box as one count. PostgreSQL materialises ``t`` (it is read
+    many times), so the text search and the ``EXISTS`` checks run once per page, not
+    once per facet; the session look-ups of the month facet and of an unticked "open
+    now" run only for the rows that other filters kept, through the session index.
+    """
+    counts = FacetCounts()
+    conditions = filterset.conditions()
+    flags = {name: FLAG_CONDITIONS[name]() for name in FLAGS}
+    eligible = filterset.condition("eligible", True)
+    if eligible is not None:  # a signed-in applicant with a profile
+        flags["eligible"] = eligible
+    # Ticked boxes that need a look-up in another table are, unless applied, counted
+    # per kept row only (below); the others are columns of ``t``.
+    looked_up = {name for name in ("open_now", "eligible") if name not in conditions}
+    in_t = {**{k: v for k, v in flags.items() if k not in looked_up}, **conditions}
+    columns: dict[str, Any] = {
+        "f_id": F("pk"),
+        "f_host": F("host_id"),
+        "f_languages": F("languages"),
+    }
+    columns.update({f"k_{name}": F(path) for name, path in _COLUMN_FACETS.items()})
+    columns.update(
+        {
+            f"b_{name}": ExpressionWrapper(condition, output_field=BooleanField())
+            for name, condition in in_t.items()
+        }
+    )
+    this_row = RawSQL("t.f_id", [])
+    rows = searched.order_by().annotate(**columns).values(*columns)
+    sessions = upcoming_sessions().order_by()
     try:
-        inner, params = queryset.order_by().values("pk").query.sql_with_params()
-    except EmptyResultSet:  # e.g. a text search that matched nothing: no SQL to embed
-        return {}
-    table = Opportunity._meta.db_table
-    if connections[queryset.db].vendor == "postgresql":
-        sql = (
-            f"SELECT e.value->>'code', COUNT(DISTINCT o.id) FROM {table} o "  # noqa: S608
-            "CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(o.languages) = "
-            "'array' THEN o.languages ELSE '[]' END) e "
-            f"WHERE o.id IN ({inner}) GROUP BY 1"
-        )
+        rows_sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # e.g. a text search that matched nothing: nothing to count
+        return counts
+    params = list(params)
+
+    def others(excluded: str | None) -> str:
+        """Rows of ``t`` passing every applied filter except ``excluded``."""
+        passed = [f"t.b_{name}" for name in conditions if name != excluded]
+        return " AND ".join(passed or ["1 = 1"])
+
+    def compiled(queryset: QuerySet[Any]) -> str:
+        sql, query_params = queryset.query.sql_with_params()
+        params.extend(query_params)
+        return str(sql)
+
+    postgresql = connections[searched.db].vendor == "postgresql"
+    parts = [
+        f"SELECT '{name}', t.k_{name}, NULL, COUNT(*) FROM t WHERE {others(name)} "  # noqa: S608
+        f"GROUP BY t.k_{name}"
+        for name in _COLUMN_FACETS
+    ]
+    parts.append(
+        "SELECT 'network', n.slug, n.name, COUNT(DISTINCT t.f_id) FROM t "  # noqa: S608
+        f"INNER JOIN {Membership._meta.db_table} m ON m.institution_id = t.f_host "
+        f"INNER JOIN {Network._meta.db_table} n ON n.id = m.network_id "
+        f"WHERE m.status = %s AND {others('network')} GROUP BY n.slug, n.name"
+    )
+    params.append(MembershipStatus.ACTIVE)
+    if postgresql:
+        parts += [
+            "SELECT 'language', e.value->>'code', NULL, COUNT(DISTINCT t.f_id) FROM t "  # noqa: S608
+            "CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(t.f_languages) "
+            f"= 'array' THEN t.f_languages ELSE '[]' END) e WHERE {others('language')} "
+            "GROUP BY e.value->>'code'",
+            # Per kept row, its months through the (opportunity, start) index.
+            "SELECT 'start_month', s.month, NULL, COUNT(*) FROM t CROSS JOIN LATERAL "  # noqa: S608
+            "(SELECT DISTINCT to_char(x.start_date, 'YYYY-MM') AS month FROM "
+            f"({compiled(sessions.filter(opportunity_id=this_row).values('start_date'))}) x) s "
+            f"WHERE {others('start_month')} GROUP BY s.month",
+        ]
     else:
-        sql = (
-            "SELECT CASE WHEN e.type = 'object' THEN json_extract(e.value, '$.code') END, "  # noqa: S608
-            f"COUNT(DISTINCT o.id) FROM {table} o, json_each(o.languages) e "
-            f"WHERE o.id IN ({inner}) GROUP BY 1"
+        code = "CASE WHEN e.type = 'object' THEN json_extract(e.value, '$.code') END"
+        parts += [
+            f"SELECT 'language', {code}, NULL, COUNT(DISTINCT t.f_id) FROM t "  # noqa: S608
+            f"CROSS JOIN json_each(t.f_languages) e WHERE {others('language')} GROUP BY {code}",
+            "SELECT 'start_month', strftime('%%Y-%%m', x.start_date), NULL, "  # noqa: S608
+            "COUNT(DISTINCT t.f_id) FROM t INNER JOIN "
+            f"({compiled(sessions.values('opportunity_id', 'start_date'))}) x "
+            f"ON x.opportunity_id = t.f_id WHERE {others('start_month')} "
+            "GROUP BY strftime('%%Y-%%m', x.start_date)",
+        ]
+    for name, flag in flags.items():
+        if name in looked_up:
+            same_row = Opportunity.objects.filter(flag, pk=this_row).values("pk")
+            ticked = f"EXISTS ({compiled(same_row)})"
+        else:
+            ticked = f"t.b_{name}"
+        parts.append(
+            f"SELECT '{name}', '', NULL, COUNT(*) FROM t WHERE {others(name)} AND {ticked}"  # noqa: S608
         )
-    with connections[queryset.db].cursor() as cursor:
+    parts.append(f"SELECT '', '', NULL, COUNT(*) FROM t WHERE {others(None)}")  # noqa: S608
+    # Interpolated are only this module's facet names, model tables and SQL compiled by
+    # Django; every value is a parameter.
+    sql = f"WITH t AS ({rows_sql}) " + " UNION ALL ".join(parts)
+    with connections[searched.db].cursor() as cursor:
         cursor.execute(sql, params)
-        return {code: count for code, count in cursor.fetchall() if code}
+        for facet, key, label, count in cursor.fetchall():
+            if not facet:
+                counts.total = count
+            elif key is not None:
+                counts.values[facet][str(key)] = count
+                if facet == "network":
+                    counts.network_names[key] = label
+    return counts
 
 
 def search_facets(
-    filterset: OpportunitySearchFilter, searched: QuerySet[Opportunity]
+    filterset: OpportunitySearchFilter,
+    searched: QuerySet[Opportunity],
+    counts: FacetCounts | None = None,
 ) -> list[Facet]:
     """Facet groups with live counts, each over the results of every other filter.
 
     ``searched`` is the candidate queryset already narrowed by the free text, so the
-    text search runs its (PostgreSQL) exists check once, not once per facet.
+    text search runs its (PostgreSQL) exists check once, not once per facet; ``counts``
+    are those of ``facet_counts`` when the caller already has them.
     """
-
-    def base(name: str) -> QuerySet[Opportunity]:
-        return filterset.facet_queryset(searched, without=name)
+    if counts is None:
+        counts = facet_counts(filterset, searched)
 
     def choice_facet(
         name: str,
         choices: Iterable[tuple[str, Any]],
-        counts: dict[str, int],
         *,
         keep_empty: bool = False,
         multiple: bool = True,
@@ -143,22 +271,19 @@ def search_facets(
         return Facet(
             name,
             str(filterset.filters[name].label),
-            _options(choices, counts, _chosen(filterset, name), keep_empty=keep_empty),
+            _options(choices, counts.values[name], _chosen(filterset, name), keep_empty=keep_empty),
             multiple=multiple,
         )
 
     facets = [
-        choice_facet(
-            "kind", OpportunityKind.choices, _counts(base("kind"), "kind"), keep_empty=True
-        ),
-        choice_facet("level", Level.choices, _counts(base("level"), "level"), keep_empty=True),
+        choice_facet("kind", OpportunityKind.choices, keep_empty=True),
+        choice_facet("level", Level.choices, keep_empty=True),
         choice_facet(
             "specialty",
             sorted(((code, str(name)) for code, name in SPECIALTIES), key=lambda c: c[1]),
-            _counts(base("specialty"), "specialty__code"),
         ),
     ]
-    country_counts = _counts(base("country"), "host__country__code")
+    country_counts = counts.values["country"]
     facets.append(
         choice_facet(
             "country",
@@ -168,95 +293,49 @@ def search_facets(
                 for code in _chosen(filterset, "country")
                 if code not in country_counts and code in countries
             ],
-            country_counts,
         )
     )
-    facets.append(
-        choice_facet(
-            "region",
-            Region.choices,
-            _counts(base("region"), "host__country__region"),
-            multiple=False,
-        )
-    )
-    network_rows = (
-        base("network")
-        .filter(host__memberships__status=MembershipStatus.ACTIVE)
-        .order_by()
-        .values("host__memberships__network__slug", "host__memberships__network__name")
-        .annotate(n=Count("pk", distinct=True))
-    )
-    network_choices = sorted(
-        (
-            (row["host__memberships__network__slug"], row["host__memberships__network__name"])
-            for row in network_rows
-        ),
-        key=lambda choice: choice[1],
-    )
-    network_counts = {row["host__memberships__network__slug"]: row["n"] for row in network_rows}
-    facets.append(choice_facet("network", network_choices, network_counts))
-    language_counts = _language_counts(base("language"))
+    facets.append(choice_facet("region", Region.choices, multiple=False))
+    network_choices = sorted(counts.network_names.items(), key=lambda choice: choice[1])
+    facets.append(choice_facet("network", network_choices))
+    language_counts = counts.values["language"]
     facets.append(
         choice_facet(
             "language",
             sorted(
-                ((code, language_name(code)) for code in language_counts),
+                ((code, language_name(code)) for code in language_counts if code),
                 key=lambda choice: choice[1],
             ),
-            language_counts,
         )
     )
-    month_rows = (
-        upcoming_sessions()
-        .filter(opportunity__in=base("start_month").order_by().values("pk"))
-        .annotate(month=TruncMonth("start_date"))
-        .order_by()
-        .values("month")
-        .annotate(n=Count("opportunity", distinct=True))
-        .order_by("month")[:MONTHS_SHOWN]
-    )
     month_choices = []
-    month_counts = {}
-    for row in month_rows:
-        month = row["month"]
-        if isinstance(month, dt.datetime):
-            month = month.date()
-        key = f"{month:%Y-%m}"
+    for key in sorted(counts.values["start_month"])[:MONTHS_SHOWN]:
+        month = dt.date(int(key[:4]), int(key[5:7]), 1)
         month_choices.append((key, date_format(month, "YEAR_MONTH_FORMAT")))
-        month_counts[key] = row["n"]
-    facets.append(choice_facet("start_month", month_choices, month_counts, multiple=False))
-    flag_conditions = {
-        "open_now": Exists(open_sessions().filter(opportunity=OuterRef("pk"))),
-        "fee_free": FEE_FREE,
-        "waiver": HAS_WAIVER,
-        "scholarship": Q(scholarship_eligible=True),
-    }
+    facets.append(choice_facet("start_month", month_choices, multiple=False))
     flags = Facet("flags", "", multiple=True)
     for name in FLAGS:
-        condition = flag_conditions[name]
-        flagged = base(name).filter(condition)
         flags.options.append(
             FacetOption(
                 name,
                 str(filterset.filters[name].label),
-                flagged.order_by().count(),
+                counts.values[name].get("", 0),
                 bool(filterset.form.cleaned_data.get(name)),
             )
         )
     facets.append(flags)
-    # Eligibility for the signed-in user's profile: one count query when there is a
-    # profile, none otherwise. Signed-in users without a profile get the facet with no
-    # option (the template links to the profile page); signed-out users get no facet.
+    # Eligibility for the signed-in user's profile, counted with the rest when there is
+    # a profile. Signed-in users without a profile get the facet with no option (the
+    # template links to the profile page); signed-out users get no facet.
     user = getattr(filterset.request, "user", None)
     if user is not None and user.is_authenticated:
         eligible = Facet("eligible", str(filterset.filters["eligible"].label), multiple=True)
-        profile = filterset.applicant_profile()
-        if profile is not None:
+        if filterset.applicant_profile() is not None:
             eligible.options.append(
                 FacetOption(
                     "eligible",
                     str(filterset.filters["eligible"].label),
-                    eligible_for(base("eligible"), profile).order_by().count(),
+                    counts.values["eligible"].get("", 0),
                     bool(filterset.form.cleaned_data.get("eligible")),
                 )
             )
@@ -264,30 +343,39 @@ def search_facets(
     return facets
 
 
-def attach_card_details(opportunities: list[Opportunity]) -> None:
-    """Set ``next_session``, ``upcoming_count`` and ``fees_total`` on each, in one query.
+class CountedPaginator(Paginator):
+    """A paginator told its count (``facet_counts`` has it) instead of counting again."""
 
-    Places left equal the capacity until applications exist (a later issue).
-    """
-    by_opportunity: dict[int, list[Session]] = defaultdict(list)
-    for session in (
-        upcoming_sessions()
-        .filter(opportunity_id__in=[opportunity.pk for opportunity in opportunities])
-        .order_by("start_date", "pk")
-    ):
-        by_opportunity[session.opportunity_id].append(session)
-    for opportunity in opportunities:
-        sessions = by_opportunity.get(opportunity.pk, [])
-        opportunity.next_session = sessions[0] if sessions else None  # type: ignore[attr-defined]
-        opportunity.upcoming_count = len(sessions)  # type: ignore[attr-defined]
-        opportunity.fees_total = (  # type: ignore[attr-defined]
-            opportunity.application_fee + opportunity.tuition_fee
-        )
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # ``count`` is a cached property
+
+    def page_read(self, number: int) -> Page:
+        """Page ``number``, its results read now, in one query even when there are none."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page])
+        return Page(rows, number, self)
 
 
 def results_queryset(queryset: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
-    """What a result card needs from related rows, joined in the same query."""
-    return queryset.select_related("host__country", "specialty")
+    """What a result card needs, in the same query: related rows joined, and the next
+    upcoming session's start and places (``next_start``, ``next_capacity``).
+
+    Places left equal the capacity until applications exist (a later issue).
+    """
+    upcoming = upcoming_sessions().filter(opportunity=OuterRef("pk")).order_by("start_date", "pk")
+    return queryset.select_related("host__country", "specialty").annotate(
+        next_capacity=Subquery(upcoming.values("capacity")[:1])
+    )
+
+
+def attach_card_details(opportunities: list[Opportunity]) -> None:
+    """Set ``fees_total`` on each (no query: the rest came with ``results_queryset``)."""
+    for opportunity in opportunities:
+        opportunity.fees_total = (  # type: ignore[attr-defined]
+            opportunity.application_fee + opportunity.tuition_fee
+        )
 
 
 def hosts_feature_collection(queryset: QuerySet[Opportunity]) -> bytes:
@@ -327,7 +415,7 @@ def hosts_feature_collection(queryset: QuerySet[Opportunity]) -> bytes:
 @dataclass
 class SessionRow:
     session: Session
-    #: Applications do not exist yet, so every place is still free.
+    #: Capacity less the seats accepted applications hold.
     places_left: int
     opens_host: dt.datetime
     closes_host: dt.datetime
@@ -354,15 +442,18 @@ def host_zone(opportunity: Opportunity) -> ZoneInfo:
 
 def session_rows(opportunity: Opportunity) -> list[SessionRow]:
     """Upcoming scheduled sessions with deadlines in the host's and the viewer's zone."""
+    from medexchange.applications.selectors import seats_taken_by_session
+
     zone = host_zone(opportunity)
     now = timezone.now()
     rows = []
-    for session in upcoming_sessions().filter(opportunity=opportunity).order_by("start_date"):
+    sessions = list(upcoming_sessions().filter(opportunity=opportunity).order_by("start_date"))
+    taken = seats_taken_by_session(session.pk for session in sessions)
+    for session in sessions:
         rows.append(
             SessionRow(
                 session=session,
-                # Places left = capacity: applications come in a later issue.
-                places_left=session.capacity,
+                places_left=max(session.capacity - taken.get(session.pk, 0), 0),
                 opens_host=timezone.localtime(session.applications_open_at, zone),
                 closes_host=timezone.localtime(session.applications_close_at, zone),
                 closes_viewer=timezone.localtime(session.applications_close_at),
@@ -374,21 +465,26 @@ def session_rows(opportunity: Opportunity) -> list[SessionRow]:
 
 def host_city_choices() -> list[tuple[str, str]]:
     """Cities with published opportunities, as ``("lat,lon", "City, Country")``: the places
-    a search can sort by distance from (one query)."""
-    rows = (
-        Opportunity.objects.published()
+    a search can sort by distance from (one query).
+
+    A city's place is the mean of its hosts' that publish (each host once): read from
+    the hosts, with an indexed ``EXISTS`` per host, not by joining every opportunity.
+    """
+    published = Opportunity.objects.published().filter(host=OuterRef("pk"))
+    grouped = (
+        Institution.objects.filter(Exists(published))
         .order_by()
-        .values("host__city", "host__country__code")
+        .values("city", "country__code")
         .annotate(
-            lat=Avg(Cast("host__latitude", FloatField())),
-            lon=Avg(Cast("host__longitude", FloatField())),
+            lat=Avg(Cast("latitude", FloatField())),
+            lon=Avg(Cast("longitude", FloatField())),
         )
     )
+    rows = list(grouped)
+    # Each country's name once (naming one translates), not once per city.
+    names = {code: countries.name(code) for code in {row["country__code"] for row in rows}}
     choices = [
-        (
-            f"{row['lat']:.4f},{row['lon']:.4f}",
-            f"{row['host__city']}, {countries.name(row['host__country__code'])}",
-        )
+        (f"{row['lat']:.4f},{row['lon']:.4f}", f"{row['city']}, {names[row['country__code']]}")
         for row in rows
     ]
     return sorted(choices, key=lambda choice: choice[1])

@@ -70,6 +70,7 @@ OPPORTUNITY_EDITABLE_FIELDS = (
     "monthly_housing_cost",
     "monthly_transport_cost",
     "monthly_insurance_cost",
+    "endorsement_required",
     "contact_name",
     "contact_email",
 )

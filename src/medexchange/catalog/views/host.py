@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Prefetch, Q
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -86,6 +86,14 @@ def host_opportunities(request: HttpRequest, slug: str) -> HttpResponse:
             next_start=Min(
                 "sessions__start_date", filter=scheduled & Q(sessions__start_date__gte=today)
             ),
+        )
+        # Each scheduled session links to its review queue (applications app).
+        .prefetch_related(
+            Prefetch(
+                "sessions",
+                queryset=Session.objects.scheduled().order_by("start_date", "pk"),
+                to_attr="scheduled_sessions",
+            )
         )
         .order_by("title", "pk")
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_http_methods
 
+from medexchange.applications.selectors import median_days_to_decision
 from medexchange.catalog import alerts, selectors
 from medexchange.catalog.choices import DocumentKind, Immunisation
 from medexchange.catalog.filters import (
@@ -156,18 +159,23 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     if applied.eligibility_notice():
         notices.append(applied.eligibility_notice())
     searched = applied.text_queryset(applied.queryset)
+    # One query counts the results and every facet; then one reads the page of results
+    # (with what its cards need), even when there are none: a fixed number of queries.
+    counts = selectors.facet_counts(applied, searched)
     results = applied.ordered(applied.facet_queryset(searched))
-    paginator = Paginator(selectors.results_queryset(results), SEARCH_PAGE_SIZE)
+    paginator = selectors.CountedPaginator(
+        selectors.results_queryset(results), SEARCH_PAGE_SIZE, count=counts.total
+    )
     number, page_notice = _page_number(request, paginator)
     if page_notice:
         notices.append(page_notice)
-    page = paginator.page(number)
+    page = paginator.page_read(number)
     opportunities = list(page.object_list)
     selectors.attach_card_details(opportunities)
     for opportunity in opportunities:
         opportunity.distance_km = distance_km(getattr(opportunity, "distance_sq", None))
     errors = {name: " ".join(messages) for name, messages in asked.errors.items()}
-    facets = selectors.search_facets(applied, searched)
+    facets = selectors.search_facets(applied, searched, counts)
     for facet in facets:
         facet.error = errors.get(facet.name, "")
     query = request.GET.copy()
@@ -205,6 +213,11 @@ def search_geojson(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _whole_days(days: float | None) -> int | None:
+    """A median such as 0.4 days reads "within 1 day"."""
+    return None if days is None else max(1, math.ceil(days))
+
+
 @require_GET
 def opportunity_detail(request: HttpRequest, slug: str) -> HttpResponse:
     opportunity = selectors.opportunity_for_page(request.user, slug)
@@ -236,6 +249,7 @@ def opportunity_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "cost_international": cost_international,
         "international_difference": cost_international["total"] - cost["total"],
         "sessions": selectors.session_rows(opportunity),
+        "days_to_decision": _whole_days(median_days_to_decision(opportunity.host_id)),
         "host_zone": str(selectors.host_zone(opportunity)),
         "viewer_zone": timezone.get_current_timezone_name(),
         "can_edit": type(opportunity)

@@ -7,9 +7,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import ProtectedError
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from medexchange.applications import demo as applications_demo
 from medexchange.catalog import demo as catalog_demo
 from medexchange.network import demo
 
@@ -25,8 +26,9 @@ TOTP_ONE_LINER = (
 class Command(BaseCommand):
     help = (
         "Build a realistic, deterministic demo network: networks, institutions on real "
-        "city coordinates, memberships, join requests, one demo login per role, and a "
-        "catalog of opportunities with sessions over the two years from next month."
+        "city coordinates, memberships, join requests, one demo login per role, a "
+        "catalog of opportunities with sessions over the two years from next month, and "
+        "applications to the sessions taking applications."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -40,8 +42,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset",
             action="store_true",
-            help="Delete earlier demo data (catalog of demo institutions, networks, "
-            "institutions, join requests, demo users) before loading.",
+            help="Delete earlier demo data (applications to demo sessions, catalog of demo "
+            "institutions, networks, institutions, join requests, demo users) before loading.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -55,7 +57,9 @@ class Command(BaseCommand):
         started = time.monotonic()
         if options["reset"]:
             try:
-                # Opportunity.host is PROTECT: the catalog goes first.
+                # Application.session and Opportunity.host are PROTECT: applications go
+                # first, then the catalog, then the network.
+                applications_demo.delete_demo_applications()
                 catalog_demo.delete_demo_catalog()
                 demo.delete_demo_data()
             except ProtectedError as error:
@@ -69,8 +73,49 @@ class Command(BaseCommand):
         network_seconds = time.monotonic() - started
         catalog_start = catalog_demo.first_day_of_next_month(timezone.localdate())
         catalog = catalog_demo.build_demo_catalog(seed=seed, start=catalog_start)
+        catalog_seconds = time.monotonic() - started - network_seconds
+        applications = applications_demo.build_demo_applications(seed=seed)
+        applications_seconds = time.monotonic() - started - network_seconds - catalog_seconds
         self._print_summary(summary, network_seconds)
-        self._print_catalog(catalog, time.monotonic() - started - network_seconds)
+        self._print_catalog(catalog, catalog_seconds)
+        self._print_applications(applications, applications_seconds, summary.role_institution)
+
+    def _print_applications(
+        self, summary: applications_demo.DemoApplicationsSummary, seconds: float, host: str
+    ) -> None:
+        out = self.stdout
+        out.write("")
+        out.write(
+            self.style.SUCCESS(
+                f"Demo applications loaded in {seconds:.1f} s: {summary.applications} "
+                f"applications from {summary.applicants} applicants, "
+                f"{summary.placements} seats taken."
+            )
+        )
+        out.write("  " + ", ".join(f"{state}: {n}" for state, n in summary.states.items() if n))
+        if summary.role_institution_slug:
+            out.write(
+                f"  {host}: {summary.role_institution_inbound} inbound applications, "
+                f"{summary.role_institution_awaiting} awaiting a decision."
+            )
+        links: list[tuple[str, str, dict[str, Any]]] = [
+            ("inbound", "applications:inbound", {"slug": summary.role_institution_slug})
+        ]
+        if summary.role_sessions:
+            links.append(("review queue", "applications:queue", {"pk": summary.role_sessions[0]}))
+        for label, name, kwargs in links:
+            try:
+                path = reverse(name, kwargs=kwargs)
+            except NoReverseMatch:
+                continue
+            out.write(f"  Coordinator's {label}: {path}")
+        if summary.demo_applicant_states:
+            try:
+                path = reverse("applications:mine")
+            except NoReverseMatch:
+                path = ""
+            states = ", ".join(summary.demo_applicant_states)
+            out.write(f"  Camila Rojas's applications ({states}): {path}".rstrip(": "))
 
     def _print_catalog(self, summary: catalog_demo.DemoCatalogSummary, seconds: float) -> None:
         out = self.stdout
