@@ -4,24 +4,29 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ApplicationState(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted")
-    ENDORSED = "endorsed", _("Endorsed by home institution")
-    NOT_ENDORSED = "not_endorsed", _("Not endorsed by home institution")
-    UNDER_REVIEW = "under_review", _("Under review")
-    OFFERED = "offered", _("Offered a place")
-    WAITLISTED = "waitlisted", _("Waitlisted")
-    DECLINED = "declined", _("Declined by host")
-    OFFER_DECLINED = "offer_declined", _("Offer declined")
-    OFFER_EXPIRED = "offer_expired", _("Offer expired")
-    ACCEPTED = "accepted", _("Accepted")
-    CONFIRMED = "confirmed", _("Confirmed")
-    IN_PROGRESS = "in_progress", _("In progress")
-    COMPLETED = "completed", _("Completed")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    # A context of their own: "Submitted" as a state is not "Submitted" as a date column.
+    DRAFT = "draft", pgettext_lazy("application state", "Draft")
+    SUBMITTED = "submitted", pgettext_lazy("application state", "Submitted")
+    ENDORSED = "endorsed", pgettext_lazy("application state", "Endorsed by home institution")
+    NOT_ENDORSED = (
+        "not_endorsed",
+        pgettext_lazy("application state", "Not endorsed by home institution"),
+    )
+    UNDER_REVIEW = "under_review", pgettext_lazy("application state", "Under review")
+    OFFERED = "offered", pgettext_lazy("application state", "Offered a place")
+    WAITLISTED = "waitlisted", pgettext_lazy("application state", "Waitlisted")
+    DECLINED = "declined", pgettext_lazy("application state", "Declined by host")
+    OFFER_DECLINED = "offer_declined", pgettext_lazy("application state", "Offer declined")
+    OFFER_EXPIRED = "offer_expired", pgettext_lazy("application state", "Offer expired")
+    ACCEPTED = "accepted", pgettext_lazy("application state", "Accepted")
+    CONFIRMED = "confirmed", pgettext_lazy("application state", "Confirmed")
+    IN_PROGRESS = "in_progress", pgettext_lazy("application state", "In progress")
+    COMPLETED = "completed", pgettext_lazy("application state", "Completed")
+    WITHDRAWN = "withdrawn", pgettext_lazy("application state", "Withdrawn")
 
 
 S = ApplicationState
