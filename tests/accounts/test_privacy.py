@@ -346,3 +346,22 @@ def test_scheduled_commands_are_thin_wrappers(exchange: Exchange) -> None:
         "medexchange.applications.tasks.purge_finished_documents",
     }
     assert Letter.objects.count() == 0
+
+
+def test_deletion_removes_invitations_to_every_address_of_the_person(exchange: Exchange) -> None:
+    from allauth.account.models import EmailAddress
+
+    from medexchange.accounts.models import Invitation
+    from medexchange.accounts.privacy import account_delete
+
+    user = exchange.applicant
+    EmailAddress.objects.create(user=user, email="ama.second@example.org", verified=True)
+    for address in (user.email.upper(), "Ama.Second@example.org"):
+        Invitation.objects.create(email=address, institution=exchange.host, role="reviewer")
+    kept = Invitation.objects.create(
+        email="someone.else@example.org", institution=exchange.host, role="reviewer"
+    )
+
+    account_delete(user=user, actor=user, password_confirmation=PASSWORD)
+
+    assert list(Invitation.objects.all()) == [kept]

@@ -400,3 +400,25 @@ def test_the_states_partition_the_machine() -> None:
     assert S.DRAFT in ACTIVE_STATES
     for moves in TRANSITIONS.values():
         assert moves <= set(S.values)
+
+
+def test_a_second_start_racing_the_first_returns_the_same_draft(
+    exchange: Exchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = services.application_start(
+        applicant=exchange.applicant, session=exchange.session, actor=exchange.applicant
+    )
+    # The racing request did not see the draft when it looked: it tries to create another.
+    real_active = Application.objects.active
+    calls = {"n": 0}
+
+    def blind_active() -> Any:
+        calls["n"] += 1
+        return real_active().none() if calls["n"] == 1 else real_active()
+
+    monkeypatch.setattr(Application.objects, "active", blind_active)
+    again = services.application_start(
+        applicant=exchange.applicant, session=exchange.session, actor=exchange.applicant
+    )
+    assert again.pk == first.pk
+    assert Application.objects.filter(applicant=exchange.applicant).count() == 1

@@ -304,12 +304,18 @@ def _replace(text: str, needles: list[str]) -> str:
     return text
 
 
-def _needles(user: User) -> list[str]:
-    """The strings that identify ``user`` in other rows: e-mail addresses and name."""
+def _emails(user: User) -> set[str]:
+    """Every e-mail address of ``user``, in lower case."""
     from allauth.account.models import EmailAddress
 
     found = {user.email.lower()}
     found |= {row.email.lower() for row in EmailAddress.objects.filter(user=user)}
+    return found
+
+
+def _needles(user: User) -> list[str]:
+    """The strings that identify ``user`` in other rows: e-mail addresses and name."""
+    found = _emails(user)
     name = user.full_name.strip().lower()
     if len(name) >= 4:  # a two-letter name would erase half the log
         found.add(name)
@@ -431,7 +437,7 @@ def account_delete(*, user: User, actor: Any, password_confirmation: str) -> dic
             notification.message = _replace(notification.message, needles)[:500]
             notification.save(update_fields=["message"])
         DocumentAccess.objects.filter(user=user).update(ip=None)
-        Invitation.objects.filter(email__iexact=user.email).delete()
+        Invitation.objects.filter(_any_iexact("email", _emails(user))).delete()
         documents = Document.objects.filter(owner=user).count()
         # Everything else is the person's own and goes with the row (``CASCADE``): the
         # vault, referee requests, profile, notifications, saved searches, roles, e-mail
@@ -457,6 +463,13 @@ def _any_contains(field: str, needles: list[str]) -> Q:
     condition = Q(pk__in=[])
     for needle in needles:
         condition |= Q(**{f"{field}__icontains": needle})
+    return condition
+
+
+def _any_iexact(field: str, values: Iterable[str]) -> Q:
+    condition = Q(pk__in=[])
+    for value in values:
+        condition |= Q(**{f"{field}__iexact": value})
     return condition
 
 

@@ -72,6 +72,8 @@ from medexchange.catalog.selectors import host_zone
 from medexchange.common.models import AuditEntry
 
 S = ApplicationState
+#: The largest id a (64-bit) primary key holds.
+MAX_ID = 2**63 - 1
 #: The host's review work: in the timeline only for the host's reviewers.
 PRIVATE_ACTIONS = frozenset({"application.scored", "application.commented"})
 
@@ -87,6 +89,12 @@ class IdFilter(django_filters.NumberFilter):
     """An id: a whole number, or a field error."""
 
     field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Bounded like the id column: a huge number is a field error, not an overflow.
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 class NullsLastOrderingFilter(django_filters.OrderingFilter):
@@ -165,6 +173,8 @@ class ApplicationFilter(django_filters.FilterSet):
         return queryset.filter(submitted_at__gte=_day_start(value))
 
     def filter_submitted_before(self, queryset: QuerySet[Any], name: str, value: dt.date) -> Any:
+        if value >= dt.date.max:  # no day after it: nothing is left out
+            return queryset.filter(submitted_at__isnull=False)
         return queryset.filter(submitted_at__lt=_day_start(value + dt.timedelta(days=1)))
 
 
@@ -196,8 +206,11 @@ class Reader:
         return is_applicant(self.user, application)
 
     def reviews(self, application: Application) -> bool:
-        """A coordinator or reviewer of the host, once the file reached the host."""
+        """A coordinator or reviewer of the host, once the file reached the host; never
+        the applicant (as ``permissions.can_review``)."""
         if application.reached_host_at is None or not self.user.is_authenticated:
+            return False
+        if self.is_applicant(application):
             return False
         if self.user.is_superuser:
             return True
@@ -520,7 +533,8 @@ class ApplicationDraftSerializer(serializers.Serializer):
         required=False, allow_blank=True, trim_whitespace=False, help_text="Up to 5,000 characters."
     )
     attachments = serializers.ListField(
-        child=serializers.IntegerField(),
+        # Bounded like the id column, so a huge number is a field error, not an overflow.
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         max_length=50,
         help_text="Ids of document versions of the caller's vault: exactly these are attached.",

@@ -32,7 +32,12 @@ from django.utils.translation import gettext_noop
 from medexchange.applications.choices import ApplicationState, LetterKind
 from medexchange.applications.models import Application, Letter, LetterTemplate
 from medexchange.applications.permissions import can_decide, can_manage_host
-from medexchange.applications.services import _lock, _tell_applicant
+from medexchange.applications.services import (
+    REASON_MAX_LENGTH,
+    _clean_text,
+    _lock,
+    _tell_applicant,
+)
 from medexchange.common.services import audit_record
 
 S = ApplicationState
@@ -182,6 +187,16 @@ def normalise_code(value: str) -> str:
     return re.sub(r"[\s\-]", "", value or "").upper()[:32]
 
 
+#: Codes are letters and digits (``models._verification_code``); anything else matches no
+#: letter, and must neither reach the database (PostgreSQL refuses NUL characters) nor a
+#: URL (a "/" has no reverse).
+CODE_SHAPE = re.compile(r"[A-Z0-9]+")
+
+
+def is_code_shaped(code: str) -> bool:
+    return CODE_SHAPE.fullmatch(code) is not None
+
+
 # --------------------------------------------------------------------------- services
 
 
@@ -263,7 +278,7 @@ def letter_revoke(*, letter: Letter, actor: Any, reason: str = "") -> Letter:
     application = letter.application
     if not can_decide(actor, application):
         raise PermissionDenied
-    reason = (reason or "").strip()[:2000]
+    reason = _clean_text(reason, limit=REASON_MAX_LENGTH, field="reason")
     with transaction.atomic():
         locked = Letter.objects.select_for_update().get(pk=letter.pk)
         if locked.revoked_at is not None:

@@ -57,19 +57,24 @@ class ApplicationQuerySet(models.QuerySet["Application"]):
         )
 
     def reviewable_by(self, user: Any) -> ApplicationQuerySet:
-        """Files in ``user``'s host queues: coordinators and reviewers of the host."""
+        """Files in ``user``'s host queues: coordinators and reviewers of the host.
+
+        Never the user's own application: its applicant may not read the private review
+        work or a confidential referee letter, whatever role they also hold.
+        """
         if not user.is_authenticated:
             return self.none()
-        mine = self.filter(reached_host_at__isnull=False)
+        mine = self.filter(reached_host_at__isnull=False).exclude(applicant=user)
         if user.is_superuser:
             return mine
         return mine.filter(session__opportunity__host_id__in=reviewed_institution_ids(user))
 
     def endorsable_by(self, user: Any) -> ApplicationQuerySet:
-        """Submitted applications of the home institutions ``user`` coordinates."""
+        """Submitted applications of the home institutions ``user`` coordinates (never the
+        user's own: nobody endorses themselves)."""
         if not user.is_authenticated:
             return self.none()
-        submitted = self.filter(submitted_at__isnull=False)
+        submitted = self.filter(submitted_at__isnull=False).exclude(applicant=user)
         if user.is_superuser:
             return submitted
         return submitted.filter(home_institution_id__in=user.coordinated_institution_ids())

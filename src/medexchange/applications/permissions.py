@@ -17,8 +17,11 @@ def host_id_of(application: Application) -> int:
 
 
 def can_review(user: Any, application: Application) -> bool:
-    """Coordinators and reviewers of the host, once the file reached the host."""
+    """Coordinators and reviewers of the host, once the file reached the host; never the
+    applicant (``Application.objects.reviewable_by`` excludes their own file too)."""
     if not user.is_authenticated or application.reached_host_at is None:
+        return False
+    if is_applicant(user, application):
         return False
     if user.is_superuser:
         return True
@@ -33,8 +36,10 @@ def can_decide(user: Any, application: Application) -> bool:
 
 
 def can_endorse(user: Any, application: Application) -> bool:
-    """Coordinators of the applicant's home institution."""
+    """Coordinators of the applicant's home institution, the applicant excepted."""
     if not user.is_authenticated or application.home_institution_id is None:
+        return False
+    if is_applicant(user, application):
         return False
     if user.is_superuser:
         return True

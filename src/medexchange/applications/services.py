@@ -16,7 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -118,6 +119,10 @@ def _move(
 
 def _clean_text(value: str, *, limit: int, field: str, required: bool = False) -> str:
     value = (value or "").strip()
+    if "\x00" in value:  # PostgreSQL refuses NUL characters in text
+        raise ValidationError(
+            {field: ProhibitNullCharactersValidator.message}, code="null_characters_not_allowed"
+        )
     if required and not value:
         raise ValidationError({field: _("Please give a reason.")}, code="required")
     if len(value) > limit:
@@ -193,11 +198,15 @@ def application_start(*, applicant: User, session: Session, actor: Any) -> Appli
     existing = Application.objects.active().filter(applicant=applicant, session=session).first()
     if existing is not None:
         return existing
-    with transaction.atomic():
-        application = Application.objects.create(applicant=applicant, session=session)
-        audit_record(
-            actor=actor, action="application.created", target=application, to_state=S.DRAFT
-        )
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(applicant=applicant, session=session)
+            audit_record(
+                actor=actor, action="application.created", target=application, to_state=S.DRAFT
+            )
+    except IntegrityError:
+        # A second click raced the first: the constraint kept one draft, which is theirs.
+        return Application.objects.active().get(applicant=applicant, session=session)
     return application
 
 
@@ -534,6 +543,8 @@ def application_offer(
     now: dt.datetime | None = None,
 ) -> Application:
     """Offer a place. Offers may outnumber places: only acceptance takes a seat."""
+    from medexchange.catalog.services import session_starts_at
+
     if actor is not None and not can_decide(actor, application):
         raise PermissionDenied
     now = _now(now)
@@ -544,6 +555,13 @@ def application_offer(
         if deadline <= now:
             raise ValidationError(
                 {"respond_by": _("The answer deadline must be in the future.")}, code="past"
+            )
+        # As the default deadline: an answer is due before the stay begins (and a date
+        # centuries away could not even be stored or shown).
+        if deadline > session_starts_at(session.opportunity, session.start_date):
+            raise ValidationError(
+                {"respond_by": _("The answer deadline cannot be after the session starts.")},
+                code="after_start",
             )
         _move(
             application,

@@ -216,7 +216,8 @@ def _review_context(
     selected = None
     wanted = request.GET.get("document", "")
     for attachment in attachments:
-        if wanted.isdigit() and attachment.version_id == int(wanted):
+        # isdecimal, not isdigit: int() refuses digits such as "²".
+        if wanted.isdecimal() and attachment.version_id == int(wanted):
             selected = attachment.version
     if selected is None and not wanted:
         selected = next(
@@ -263,7 +264,7 @@ def _review_context(
 def _back_to_review(request: HttpRequest, application: Application) -> HttpResponse:
     url = reverse("applications:review", kwargs={"pk": application.pk})
     document = request.GET.get("document", "")
-    return redirect(f"{url}?document={document}" if document.isdigit() else url)
+    return redirect(f"{url}?document={document}" if document.isdecimal() else url)
 
 
 @login_required

@@ -172,7 +172,11 @@ def verify(request: HttpRequest) -> HttpResponse:
     """A form to type the code printed on a letter; ``?code=…`` goes to its page."""
     form = VerifyLetterForm(request.GET if "code" in request.GET else None)
     if form.is_valid():
-        return redirect("applications:verify-letter", code=form.cleaned_data["code"])
+        code = form.cleaned_data["code"]
+        if letters.is_code_shaped(code):
+            return redirect("applications:verify-letter", code=code)
+        context = {"form": form, "unknown": code}
+        return render(request, "applications/letters/verify.html", context, status=404)
     return render(request, "applications/letters/verify.html", {"form": form})
 
 
@@ -187,7 +191,11 @@ def verify_letter(request: HttpRequest, code: str) -> HttpResponse:
     limited = _rate_limited(request)
     if limited is not None:
         return limited
-    letter = Letter.objects.filter(verification_code=normalised).first()
+    letter = (
+        Letter.objects.filter(verification_code=normalised).first()
+        if letters.is_code_shaped(normalised)
+        else None
+    )
     if letter is None:
         return render(
             request,
