@@ -250,3 +250,21 @@ def test_strangers_cannot_act(client: Any, exchange: Exchange, name: str) -> Non
         assert response.status_code == 404
     application.refresh_from_db()
     assert application.state == S.OFFERED
+
+
+def test_each_person_hears_in_their_own_language(
+    exchange: Exchange, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    exchange.applicant.preferred_language = "es"
+    exchange.applicant.save()
+    exchange.reviewer.preferred_language = "ar"
+    exchange.reviewer.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        _submitted(exchange)
+    title = exchange.session.opportunity.title
+    mine = Notification.objects.get(user=exchange.applicant)
+    assert mine.message == f"Se envió su solicitud para {title}."
+    theirs = Notification.objects.get(user=exchange.reviewer)
+    assert "طلب" in theirs.message and title in theirs.message
+    to_applicant = next(mail for mail in mailoutbox if mail.to == [exchange.applicant.email])
+    assert "Se envió su solicitud" in to_applicant.body
