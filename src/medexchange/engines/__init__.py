@@ -1,0 +1,1 @@
+"""Pure-Python engines: no Django imports anywhere below this package."""
