@@ -62,18 +62,23 @@ def test_many_to_one_with_capacities_and_explanations() -> None:
         "obtained": None,
         "rank": None,
         "lost": [
-            {"program": "h1", "reason": "full", "preferred": ["r2", "r4"]},
-            {"program": "h2", "reason": "full", "preferred": ["r1"]},
+            {"program": "h1", "reason": "full", "your_rank": 4, "last_admitted_rank": 2},
+            {"program": "h2", "reason": "full", "your_rank": 2, "last_admitted_rank": 1},
         ],
     }
     assert expl["applicants"]["r1"]["rank"] == 2
     assert expl["applicants"]["r1"]["lost"] == [
-        {"program": "h1", "reason": "full", "preferred": ["r2", "r4"]}
+        {"program": "h1", "reason": "full", "your_rank": 3, "last_admitted_rank": 2}
     ]
     assert expl["programs"] == {
-        "h1": {"capacity": 2, "filled": 2, "last_admitted_rank": 2},
-        "h2": {"capacity": 1, "filled": 1, "last_admitted_rank": 1},
+        "h1": {"capacity": 2, "filled": 2, "last_admitted_rank": 2, "admitted": ["r2", "r4"]},
+        "h2": {"capacity": 1, "filled": 1, "last_admitted_rank": 1, "admitted": ["r1"]},
     }
+    assert expl["quotas"] == {}
+    # Who beat r3 at h1: the admitted applicants ranked above its rank 4.
+    h1 = inst["programs"][0]["ranks"]
+    beat = [a for a in expl["programs"]["h1"]["admitted"] if h1.index(a) + 1 < 4]
+    assert beat == ["r2", "r4"]
 
 
 def test_not_ranked_and_zero_capacity_and_format_example() -> None:
@@ -85,7 +90,7 @@ def test_not_ranked_and_zero_capacity_and_format_example() -> None:
     assert out["matching"] == {"a1": "p1", "a2": "p1"}
     assert out["unfilled"] == {"p1": 2, "p7": 2}
     assert out["explanations"]["applicants"]["a1"]["lost"] == [
-        {"program": "p3", "reason": "full", "preferred": []}
+        {"program": "p3", "reason": "full", "your_rank": 1, "last_admitted_rank": None}
     ]
     assert out["explanations"]["programs"]["p7"]["last_admitted_rank"] is None
     inst["programs"][1]["capacity"] = 1
@@ -104,8 +109,10 @@ def test_reserved_seat_goes_to_group_member_ranked_lower() -> None:
     out = run(inst)
     assert out["matching"] == {"x": "p", "y": None, "z": "p"}
     assert out["explanations"]["applicants"]["y"]["lost"] == [
-        {"program": "p", "reason": "full", "preferred": ["x"], "reserved": ["z"]}
+        {"program": "p", "reason": "full", "your_rank": 2, "last_admitted_rank": 3, "reserved": 1}
     ]
+    # x beat y; z (ranked below y) holds the seat reserved for its group.
+    assert out["explanations"]["programs"]["p"]["admitted"] == ["x", "z"]
     assert is_stable(inst, out["matching"])
 
 
@@ -142,8 +149,15 @@ def test_quota_keeps_its_priority_order() -> None:
     assert out["matching"] == {"a1": None, "a2": "p2", "b": "p1"}
     assert out["stable"] is True
     assert out["explanations"]["applicants"]["a1"]["lost"] == [
-        {"program": "p1", "reason": "quota", "quota": "agreement-7", "preferred": ["a2"]}
+        {
+            "program": "p1",
+            "reason": "quota",
+            "quota": "agreement-7",
+            "your_priority": 2,
+            "ahead": 1,
+        }
     ]
+    assert out["explanations"]["quotas"] == {"agreement-7": {"capacity": 1, "placed": ["a2"]}}
     assert is_stable(inst, out["matching"])
 
 
@@ -190,7 +204,7 @@ def test_couple_placed_together() -> None:
         {
             "option": ["p1", "p2"],
             "programs": [
-                {"program": "p1", "reason": "full", "preferred": ["s"]},
+                {"program": "p1", "reason": "full", "your_rank": 2, "last_admitted_rank": 1},
                 {"program": "p2", "reason": "admits"},
             ],
         }
@@ -237,3 +251,40 @@ def test_no_stable_matching_with_a_couple_terminates_and_says_so() -> None:
     found = blocking_pairs(inst, out["matching"])
     assert found
     assert [(tuple(b["applicants"]), tuple(b["programs"])) for b in out["instability"]] == found
+
+
+def test_the_documented_result_example() -> None:
+    # docs/matching-engine.md, "Result extensions".
+    inst = {
+        "applicants": [app("a1", "p3", "p1"), app("a2", "p3", "p1"), app("a3", "p3", "p1")],
+        "programs": [prog("p1", 4, "a2", "a1"), prog("p3", 1, "a1", "a2", "a3")],
+    }
+    out = run(inst)
+    assert out["matching"] == {"a1": "p3", "a2": "p1", "a3": None}
+    assert out["unfilled"] == {"p1": 3}
+    assert out["stats"] == {"applicants": 3, "matched": 2, "proposals": 4, "chases": 0}
+    assert out["explanations"] == {
+        "applicants": {
+            "a1": {"obtained": "p3", "rank": 1, "lost": []},
+            "a2": {
+                "obtained": "p1",
+                "rank": 2,
+                "lost": [
+                    {"program": "p3", "reason": "full", "your_rank": 2, "last_admitted_rank": 1}
+                ],
+            },
+            "a3": {
+                "obtained": None,
+                "rank": None,
+                "lost": [
+                    {"program": "p3", "reason": "full", "your_rank": 3, "last_admitted_rank": 1},
+                    {"program": "p1", "reason": "not_ranked"},
+                ],
+            },
+        },
+        "programs": {
+            "p1": {"capacity": 4, "filled": 1, "last_admitted_rank": 1, "admitted": ["a2"]},
+            "p3": {"capacity": 1, "filled": 1, "last_admitted_rank": 1, "admitted": ["a1"]},
+        },
+        "quotas": {},
+    }

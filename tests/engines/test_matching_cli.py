@@ -170,3 +170,13 @@ def test_bad_input_through_a_real_process(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(tmp_path / "nope.json")]) == 2
     assert len(capsys.readouterr().err.splitlines()) == 1
+
+
+def test_integers_beyond_64_bits_are_written_as_before(tmp_path: Path) -> None:
+    huge = 123456789012345678901234567890
+    path = write(tmp_path, {"applicants": [], "programs": [{"id": "p", "capacity": huge}]})
+    out = tmp_path / "r.json"
+    assert main([str(path), "--output", str(out), "--no-timing"]) == 0
+    result = json.loads(out.read_bytes())
+    assert result["unfilled"] == {"p": huge}
+    assert result["explanations"]["programs"]["p"]["capacity"] == huge

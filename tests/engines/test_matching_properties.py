@@ -178,3 +178,134 @@ def test_agrees_with_the_matching_package(seed: int, n: int, m: int) -> None:
 def test_agrees_with_the_matching_package_on_a_larger_instance(seed: int) -> None:
     inst = random_instance(seed, 400, 40)
     assert engine(inst)["matching"] == matching_package(inst)
+
+
+def _beaten_by_brute_force(
+    inst: dict[str, Any], mu: dict[str, str | None], a: str, p: str
+) -> tuple[list[str], list[str]]:
+    """From the instance and matching alone: the applicants placed in ``p`` whom ``p``
+    ranks above ``a`` (in ``p``'s order), and those it ranks below ``a``."""
+    ranks = next(x["ranks"] for x in inst["programs"] if x["id"] == p)
+    mine = ranks.index(a)
+    placed = [b for b in ranks if mu[b] == p]
+    return [b for b in placed if ranks.index(b) < mine], [
+        b for b in placed if ranks.index(b) > mine
+    ]
+
+
+@FAST
+@given(instances(max_applicants=7, max_programs=4, reserves=True))
+def test_compact_full_loss_recovers_exactly_who_beat_the_applicant(inst: dict[str, Any]) -> None:
+    out = engine(inst)
+    mu = out["matching"]
+    expl = out["explanations"]
+    programs = {p["id"]: p for p in inst["programs"]}
+    for applicant in inst["applicants"]:
+        a = applicant["id"]
+        e = expl["applicants"][a]
+        ranked_above = applicant["ranks"][: position(inst, a, mu[a])]
+        assert [x["program"] for x in e["lost"]] == ranked_above
+        for loss in e["lost"]:
+            if loss["reason"] != "full":
+                continue
+            p = loss["program"]
+            section = expl["programs"][p]
+            ranks = programs[p]["ranks"]
+            assert loss["your_rank"] == ranks.index(a) + 1
+            assert section["admitted"] == [b for b in ranks if mu[b] == p]
+            assert section["filled"] == len(section["admitted"]) == programs[p]["capacity"]
+            assert loss["last_admitted_rank"] == section["last_admitted_rank"]
+            beat, below = _beaten_by_brute_force(inst, mu, a, p)
+            # From the result alone: the first filled - reserved admitted applicants.
+            admitted = section["admitted"]
+            assert admitted[: len(admitted) - loss.get("reserved", 0)] == beat
+            assert admitted[len(admitted) - loss.get("reserved", 0) :] == below
+            # The documented reading with the instance: admitted ranked above your_rank.
+            assert [b for b in admitted if ranks.index(b) + 1 < loss["your_rank"]] == beat
+            if "reserved" not in loss:
+                assert below == []
+                assert loss["last_admitted_rank"] is None or (
+                    loss["last_admitted_rank"] < loss["your_rank"]
+                )
+
+
+def test_compact_full_loss_on_a_larger_instance() -> None:
+    inst = random_instance(7, 300, 30)
+    out = engine(inst)
+    mu = out["matching"]
+    checked = 0
+    for applicant in inst["applicants"]:
+        for loss in out["explanations"]["applicants"][applicant["id"]]["lost"]:
+            if loss["reason"] == "full":
+                admitted = out["explanations"]["programs"][loss["program"]]["admitted"]
+                beat, below = _beaten_by_brute_force(inst, mu, applicant["id"], loss["program"])
+                assert admitted == beat
+                assert below == []
+                checked += 1
+    assert checked > 100
+
+
+@FAST
+@given(instances(max_applicants=6, max_programs=3, quotas=True))
+def test_compact_quota_loss_recovers_the_members_ahead(inst: dict[str, Any]) -> None:
+    out = engine(inst)
+    mu = out["matching"]
+    quotas = {q["id"]: q for q in inst["quotas"]}
+    for applicant in inst["applicants"]:
+        for loss in out["explanations"]["applicants"][applicant["id"]]["lost"]:
+            if loss["reason"] != "quota":
+                continue
+            quota = quotas[loss["quota"]]
+            order = quota["applicants"]
+            mine = order.index(applicant["id"])
+            assert loss["your_priority"] == mine + 1
+            placed = [x for x in order if mu[x] in quota["programs"]]
+            assert out["explanations"]["quotas"][quota["id"]]["placed"] == placed
+            assert placed[: loss["ahead"]] == [x for x in placed if order.index(x) < mine]
+
+
+@FAST
+@given(instances(max_applicants=8, max_programs=4, reserves=True, quotas=True, couples=True))
+def test_the_command_line_path_gives_the_same_json(inst: dict[str, Any]) -> None:
+    from medexchange.engines.matching import compile_instance
+    from medexchange.engines.matching.explain import build_result, outcome_to_bytes
+    from medexchange.engines.matching.parse import parse_indexed
+    from medexchange.engines.matching.solve import solve_compiled
+
+    compiled = compile_instance(parse_instance(inst))
+    from_indices = compile_instance(*parse_indexed(inst))
+    outcome = solve_compiled(compiled)
+    for explain in (True, False):
+        text = outcome_to_bytes(from_indices, solve_compiled(from_indices), explain=explain)
+        assert isinstance(json.loads(text)["stats"]["seconds"], float)
+        result = result_to_json(build_result(compiled, outcome, explain=explain))
+        del result["stats"]["seconds"]
+        # Byte for byte what json.dumps writes for the result (timing aside).
+        written = json.loads(text)
+        del written["stats"]["seconds"]
+        assert written == result
+        expected = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
+        assert outcome_to_bytes(from_indices, outcome, explain=explain, timing=False) == expected
+
+
+def test_the_text_path_escapes_ids_as_json_does() -> None:
+    from medexchange.engines.matching import compile_instance
+    from medexchange.engines.matching import explain as explain_module
+    from medexchange.engines.matching.explain import outcome_to_bytes
+    from medexchange.engines.matching.solve import solve_compiled
+
+    odd = ['é"x', "back\\slash", "new\nline", "tab\tand\u2028", "\x01ctl", "日本"]
+    inst = {
+        "applicants": [{"id": a, "ranks": ['p"1', "ü/2"]} for a in odd],
+        "programs": [
+            {"id": 'p"1', "capacity": 2, "ranks": odd[::-1]},
+            {"id": "ü/2", "capacity": 1, "ranks": odd[:3]},
+        ],
+    }
+    compiled = compile_instance(parse_instance(inst))
+    outcome = solve_compiled(compiled)
+    data = result_to_json(solve(parse_instance(inst)), timing=False)
+    expected = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    assert outcome_to_bytes(compiled, outcome, timing=False) == expected
+    # orjson, when installed, writes exactly what the stdlib fallback writes.
+    assert explain_module._dumps(data) == explain_module._stdlib_dumps(data) == expected

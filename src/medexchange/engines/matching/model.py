@@ -7,6 +7,7 @@ indices built by :func:`medexchange.engines.matching.solve.compile_instance`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class InstanceError(ValueError):
@@ -73,23 +74,29 @@ class BlockingPair:
     programs: tuple[str | None, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Loss:
+class Loss(NamedTuple):
     """Why an applicant is not in a program it ranked above the one obtained.
 
     ``reason`` is ``not_ranked`` (the program does not rank the applicant), ``full``
-    (``preferred``: admitted applicants the program ranks higher; ``reserved``:
-    applicants ranked lower but admitted on seats reserved for their group),
-    ``quota`` (``quota`` full with ``preferred``, members of higher quota priority),
-    ``admits`` (for a couple: this program would take the member, the partner's
-    would not) or ``blocking`` (the program would take the applicant: unstable).
+    (``your_rank``: the applicant's 1-based rank at the program, which preferred the
+    admitted applicants ranked above it; ``reserved``: how many admitted applicants are
+    ranked below it, on seats reserved for their group: the last ``reserved`` of the
+    program's ``admitted`` list), ``quota`` (``quota`` full; ``your_priority``: the
+    applicant's 1-based position in the quota's priority order; ``ahead``: how many of
+    its members of higher priority are placed: the first ``ahead`` of the quota's
+    ``placed`` list), ``admits`` (for a couple: this program would take the member,
+    the partner's would not) or ``blocking`` (the program would take the applicant:
+    unstable). A named tuple: hundreds of thousands are built per NRMP-sized result.
     """
 
     program: str
     reason: str
-    preferred: tuple[str, ...] = ()
-    reserved: tuple[str, ...] = ()
+    your_rank: int | None = None
+    last_admitted_rank: int | None = None
+    reserved: int = 0
     quota: str | None = None
+    your_priority: int | None = None
+    ahead: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +119,20 @@ class ProgramExplanation:
     capacity: int
     filled: int
     last_admitted_rank: int | None  # 1-based position of its lowest admitted applicant
+    admitted: tuple[str, ...] = ()  # admitted applicants in the program's rank order
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaExplanation:
+    capacity: int
+    placed: tuple[str, ...]  # members placed in its programs, in the quota's priority order
 
 
 @dataclass(frozen=True, slots=True)
 class Explanations:
     applicants: dict[str, ApplicantExplanation]
     programs: dict[str, ProgramExplanation]
+    quotas: dict[str, QuotaExplanation] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

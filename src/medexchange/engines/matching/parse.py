@@ -7,8 +7,8 @@ non-negative integer``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import KeysView, Sequence
+from typing import Any, NamedTuple
 
 from .model import Applicant, Couple, Instance, InstanceError, Program, QuotaGroup, Reserve
 
@@ -43,7 +43,9 @@ def _id(value: Any, path: str) -> str:
     return value
 
 
-def _id_list(value: Any, path: str, known: Sequence[str] | set[str], kind: str) -> tuple[str, ...]:
+def _id_list(
+    value: Any, path: str, known: Sequence[str] | set[str] | KeysView[str], kind: str
+) -> tuple[str, ...]:
     """A list of known ids without repeats; the fast path is all set operations."""
     items = _list(value, path)
     try:
@@ -64,8 +66,29 @@ def _id_list(value: Any, path: str, known: Sequence[str] | set[str], kind: str) 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _unique_ids(items: list[Any], section: str) -> list[str]:
-    ids: list[str] = []
+def _indices(value: Any, index: dict[str, int]) -> list[int] | None:
+    """The indices of a list of known ids without repeats, or None (any problem).
+
+    One lookup per item and no path string: the caller names the problem with
+    :func:`_id_list` only when this fails.
+    """
+    if not isinstance(value, list):
+        return None
+    try:
+        found = list(map(index.__getitem__, value))
+    except (KeyError, TypeError):  # an unknown or unhashable item
+        return None
+    return found if len(set(found)) == len(found) else None
+
+
+def _unique_ids(items: list[Any], section: str) -> dict[str, int]:
+    """Each item's id, to its index; paths are only formatted for a problem."""
+    ids: list[Any] = []
+    for item in items:
+        ids.append(item.get("id") if isinstance(item, dict) else None)
+    index = {ident: k for k, ident in enumerate(ids) if isinstance(ident, str) and ident}
+    if len(index) == len(ids):
+        return index
     seen: set[str] = set()
     for k, item in enumerate(items):
         obj = _object(item, f"{section}[{k}]")
@@ -73,44 +96,72 @@ def _unique_ids(items: list[Any], section: str) -> list[str]:
         if ident in seen:
             raise _fail(f"{section}[{k}].id", f"repeated id {ident!r}")
         seen.add(ident)
-        ids.append(ident)
-    return ids
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Indexed(NamedTuple):
+    """An instance with the integer rank lists found while validating it."""
+
+    instance: Instance
+    program_ranks: list[list[int]]  # program -> applicant indices, by rank
+    applicant_ranks: list[list[int]]  # applicant -> program indices, by preference
 
 
 def parse_instance(data: Any) -> Instance:
     """Validate decoded JSON and build the instance (see docs/matching-engine.md)."""
+    return parse_indexed(data).instance
+
+
+def parse_indexed(data: Any) -> Indexed:
+    """:func:`parse_instance`, keeping the index lists for ``compile_instance``."""
     top = _object(data, "$")
     for key in top:
         if key not in _TOP_KEYS:
             raise _fail(str(key), "unknown key")
     raw_applicants = _list(top.get("applicants"), "applicants")
     raw_programs = _list(top.get("programs"), "programs")
-    applicant_ids = _unique_ids(raw_applicants, "applicants")
-    program_ids = _unique_ids(raw_programs, "programs")
-    applicant_set = set(applicant_ids)
-    program_set = set(program_ids)
+    applicant_index = _unique_ids(raw_applicants, "applicants")
+    program_index = _unique_ids(raw_programs, "programs")
+    applicant_ids = list(applicant_index)
+    program_ids = list(program_index)
+    applicant_set = applicant_index.keys()
+    program_set = program_index.keys()
 
     applicants: list[Applicant] = []
+    applicant_ranks: list[list[int]] = []
     for k, raw in enumerate(raw_applicants):
-        path = f"applicants[{k}]"
-        ranks = _id_list(raw.get("ranks", []), f"{path}.ranks", program_set, "program")
+        ranks = raw.get("ranks", [])
+        indices = _indices(ranks, program_index)
+        if indices is None:
+            _id_list(ranks, f"applicants[{k}].ranks", program_set, "program")
+            raise AssertionError("unreachable")  # pragma: no cover
+        applicant_ranks.append(indices)
         groups: tuple[str, ...] = ()
         if "groups" in raw:
+            path = f"applicants[{k}]"
             group_list = _list(raw["groups"], f"{path}.groups")
             for g, group in enumerate(group_list):
                 _id(group, f"{path}.groups[{g}]")
             if len(set(group_list)) != len(group_list):
                 raise _fail(f"{path}.groups", "repeated group")
             groups = tuple(group_list)
-        applicants.append(Applicant(id=applicant_ids[k], ranks=ranks, groups=groups))
+        applicants.append(Applicant(id=applicant_ids[k], ranks=tuple(ranks), groups=groups))
 
     programs: list[Program] = []
+    program_ranks: list[list[int]] = []
     for k, raw in enumerate(raw_programs):
-        path = f"programs[{k}]"
-        capacity = _count(raw.get("capacity"), f"{path}.capacity")
-        ranks = _id_list(raw.get("ranks", []), f"{path}.ranks", applicant_set, "applicant")
+        capacity = raw.get("capacity")
+        if type(capacity) is not int or capacity < 0:  # bool is not int here either
+            _count(capacity, f"programs[{k}].capacity")
+        ranks = raw.get("ranks", [])
+        indices = _indices(ranks, applicant_index)
+        if indices is None:
+            _id_list(ranks, f"programs[{k}].ranks", applicant_set, "applicant")
+            raise AssertionError("unreachable")  # pragma: no cover
+        program_ranks.append(indices)
         reserved: tuple[Reserve, ...] = ()
         if "reserved" in raw:
+            path = f"programs[{k}]"
             seats_by_group = _object(raw["reserved"], f"{path}.reserved")
             for group, seats in seats_by_group.items():
                 _id(group, f"{path}.reserved")
@@ -119,7 +170,7 @@ def parse_instance(data: Any) -> Instance:
                 raise _fail(f"{path}.reserved", "reserved seats exceed the capacity")
             reserved = tuple(Reserve(group=g, seats=s) for g, s in sorted(seats_by_group.items()))
         programs.append(
-            Program(id=program_ids[k], capacity=capacity, ranks=ranks, reserved=reserved)
+            Program(id=program_ids[k], capacity=capacity, ranks=tuple(ranks), reserved=reserved)
         )
 
     couples: list[Couple] = []
@@ -176,9 +227,10 @@ def parse_instance(data: Any) -> Instance:
                 ),
             )
         )
-    return Instance(
+    instance = Instance(
         applicants=tuple(applicants),
         programs=tuple(programs),
         couples=tuple(couples),
         quotas=tuple(quotas),
     )
+    return Indexed(instance, program_ranks, applicant_ranks)

@@ -41,6 +41,8 @@ class Compiled:
     rank_of: list[dict[int, int]]  # program -> applicant -> rank position
     pref_p: list[list[int]]  # applicant -> mutually acceptable programs, best first
     pref_r: list[list[int]]  # applicant -> its rank position in each of pref_p
+    app_prog: list[list[int]]  # applicant -> every program it ranks (pref_p when all accept)
+    app_rank: list[list[int]]  # applicant -> its rank position there, -1 if not ranked back
     couple_of: list[int]  # applicant -> couple index or -1
     couple_members: list[tuple[int, int]]
     couple_options: list[list[tuple[int, int]]]  # program index or -1 per member
@@ -57,10 +59,22 @@ class Compiled:
         return not self.quota_cap and not any(self.reserve)
 
 
-def compile_instance(instance: Instance) -> Compiled:
+def compile_instance(
+    instance: Instance,
+    program_ranks: list[list[int]] | None = None,
+    applicant_ranks: list[list[int]] | None = None,
+) -> Compiled:
+    """Integer view of ``instance``; ``parse_indexed`` gives the rank lists already
+    converted to indices (``compile_instance(*parse_indexed(data))``)."""
     app_index = {a.id: i for i, a in enumerate(instance.applicants)}
     prog_index = {p.id: j for j, p in enumerate(instance.programs)}
-    prog_app = [[app_index[x] for x in p.ranks] for p in instance.programs]
+    if program_ranks is None:
+        to_index = app_index.__getitem__
+        program_ranks = [list(map(to_index, p.ranks)) for p in instance.programs]
+    if applicant_ranks is None:
+        by_id = prog_index.__getitem__
+        applicant_ranks = [list(map(by_id, a.ranks)) for a in instance.applicants]
+    prog_app = program_ranks
     rank_of = [dict(zip(ranks, range(len(ranks)), strict=True)) for ranks in prog_app]
     couple_of = [-1] * len(instance.applicants)
     couple_members: list[tuple[int, int]] = []
@@ -80,13 +94,20 @@ def compile_instance(instance: Instance) -> Compiled:
         couple_options.append(options)
     pref_p: list[list[int]] = []
     pref_r: list[list[int]] = []
-    for i, applicant in enumerate(instance.applicants):
+    app_prog: list[list[int]] = []
+    app_rank: list[list[int]] = []
+    none: list[int] = []
+    # ``i`` runs over app_index's own int objects, the keys of rank_of: identity hits.
+    for i, ps in zip(app_index.values(), applicant_ranks, strict=True):
         if couple_of[i] >= 0:
-            pref_p.append([])
-            pref_r.append([])
+            pref_p.append(none)
+            pref_r.append(none)
+            app_prog.append(none)
+            app_rank.append(none)
             continue
-        ps = [prog_index[pid] for pid in applicant.ranks]
         rs = [rank_of[j].get(i, -1) for j in ps]
+        app_prog.append(ps)
+        app_rank.append(rs)
         if -1 in rs:  # drop programs that do not rank the applicant
             keep = [k for k, r in enumerate(rs) if r >= 0]
             ps = [ps[k] for k in keep]
@@ -122,6 +143,8 @@ def compile_instance(instance: Instance) -> Compiled:
         rank_of=rank_of,
         pref_p=pref_p,
         pref_r=pref_r,
+        app_prog=app_prog,
+        app_rank=app_rank,
         couple_of=couple_of,
         couple_members=couple_members,
         couple_options=couple_options,
