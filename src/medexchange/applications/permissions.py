@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from medexchange.accounts.choices import InstitutionRoleKind
-from medexchange.applications.models import HOST_ROLES, Application
+from medexchange.applications.models import Application, reviewed_institution_ids
+from medexchange.catalog.permissions import catalog_hosts
 
 
 def is_applicant(user: Any, application: Application) -> bool:
@@ -25,9 +25,7 @@ def can_review(user: Any, application: Application) -> bool:
         return False
     if user.is_superuser:
         return True
-    return user.institution_roles.filter(
-        institution_id=host_id_of(application), role__in=HOST_ROLES
-    ).exists()
+    return reviewed_institution_ids(user).filter(institution_id=host_id_of(application)).exists()
 
 
 def can_decide(user: Any, application: Application) -> bool:
@@ -43,17 +41,13 @@ def can_endorse(user: Any, application: Application) -> bool:
         return False
     if user.is_superuser:
         return True
-    return user.institution_roles.filter(
-        institution_id=application.home_institution_id, role=InstitutionRoleKind.COORDINATOR
-    ).exists()
+    return (
+        user.coordinated_institution_ids()
+        .filter(institution_id=application.home_institution_id)
+        .exists()
+    )
 
 
 def can_manage_host(user: Any, institution_id: int) -> bool:
     """Coordinators of the host set review criteria and letter templates."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    return user.institution_roles.filter(
-        institution_id=institution_id, role=InstitutionRoleKind.COORDINATOR
-    ).exists()
+    return catalog_hosts(user).filter(pk=institution_id).exists()

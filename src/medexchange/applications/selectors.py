@@ -193,10 +193,6 @@ def review_queue(user: Any, *, session_id: int | None = None) -> QuerySet[Applic
     )
 
 
-def host_ids_reviewed_by(user: Any) -> Any:
-    return reviewed_institution_ids(user)
-
-
 # --------------------------------------------------------------------------- review work
 # The host's queue, the review page's scores and the three dashboards (docs/reviewing.md).
 
@@ -209,7 +205,7 @@ def host_sessions(user: Any) -> QuerySet[Any]:
         return Session.objects.none()
     if user.is_superuser:
         return Session.objects.all()
-    return Session.objects.filter(opportunity__host_id__in=host_ids_reviewed_by(user))
+    return Session.objects.filter(opportunity__host_id__in=reviewed_institution_ids(user))
 
 
 def reviewed_hosts(user: Any) -> QuerySet[Any]:
@@ -220,18 +216,15 @@ def reviewed_hosts(user: Any) -> QuerySet[Any]:
         return Institution.objects.none()
     if user.is_superuser:
         return Institution.objects.all()
-    return Institution.objects.filter(pk__in=host_ids_reviewed_by(user))
+    return Institution.objects.filter(pk__in=reviewed_institution_ids(user))
 
 
 def coordinated_homes(user: Any) -> QuerySet[Any]:
-    """Institutions whose outbound applications ``user`` follows: its coordinators."""
-    from medexchange.network.models import Institution
+    """Institutions whose outbound applications ``user`` follows: those it coordinates,
+    the same rule as the catalog's (``catalog.permissions.catalog_hosts``)."""
+    from medexchange.catalog.permissions import catalog_hosts
 
-    if not user.is_authenticated:
-        return Institution.objects.none()
-    if user.is_superuser:
-        return Institution.objects.all()
-    return Institution.objects.filter(pk__in=user.coordinated_institution_ids())
+    return catalog_hosts(user)
 
 
 def weighted_percent(rows: Iterable[tuple[int, Any, int]]) -> float | None:
