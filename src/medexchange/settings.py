@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "medexchange.catalog",
     "medexchange.documents",
     "medexchange.applications",
+    "medexchange.agreements",
+    "medexchange.matching",
     "medexchange.api",
 ]
 
@@ -176,6 +178,8 @@ DOCUMENT_MAX_UPLOAD_BYTES = env.int("DOCUMENT_MAX_UPLOAD_BYTES", default=10 * 10
 # Days after an application is closed before the files only it still holds are deleted
 # (``applications.retention``; the task runs daily, see CELERY_BEAT_SCHEDULE).
 DOCUMENT_RETENTION_DAYS = env.int("DOCUMENT_RETENTION_DAYS", default=365)
+# Month (1-12) on whose first day an academic year begins; 2026 means 2026/27 (agreements).
+ACADEMIC_YEAR_START_MONTH = env.int("ACADEMIC_YEAR_START_MONTH", default=9)
 
 # --- Accounts ---------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -237,6 +241,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # Periodic work, run by `celery -A medexchange beat` (or cron of the management commands
 # of the same names: expire_offers, advance_placements, purge_documents).
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "close-match-rankings": {
+        "task": "medexchange.matching.tasks.close_due_rankings",
+        "schedule": 10 * 60.0,
+    },
     "expire-offers": {
         "task": "medexchange.applications.tasks.expire_offers",
         "schedule": 10 * 60.0,
@@ -247,6 +255,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "purge-finished-documents": {
         "task": "medexchange.applications.tasks.purge_finished_documents",
+        "schedule": 24 * 60 * 60.0,
+    },
+    "advance-agreements": {
+        "task": "medexchange.agreements.tasks.agreements_advance",
         "schedule": 24 * 60 * 60.0,
     },
 }
@@ -350,6 +362,8 @@ SPECTACULAR_SETTINGS = {
         "SiteKindEnum": "medexchange.network.choices.SiteKind",
         "OpportunityKindEnum": "medexchange.catalog.choices.OpportunityKind",
         "AccommodationKindEnum": "medexchange.catalog.choices.AccommodationKind",
+        "AgreementStatusEnum": "medexchange.agreements.choices.AgreementStatus",
+        "OpportunityStatusEnum": "medexchange.catalog.choices.OpportunityStatus",
     },
 }
 

@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("medexchange.catalog.urls")),
     path("", include("medexchange.documents.urls")),
     path("", include("medexchange.applications.urls")),
+    path("", include("medexchange.agreements.urls")),
+    path("", include("medexchange.matching.urls")),
     path("api/", include("medexchange.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -335,8 +335,12 @@ def test_scheduled_commands_are_thin_wrappers(exchange: Exchange) -> None:
     out = io.StringIO()
     call_command("expire_offers", stdout=out)
     call_command("advance_placements", stdout=out)
+    call_command("agreements_advance", stdout=out)
+    call_command("close_due_rankings", stdout=out)
     assert "0 offer(s) expired." in out.getvalue()
     assert "0 started, 0 completed." in out.getvalue()
+    assert "0 activated, 0 expired, 0 reminded." in out.getvalue()
+    assert "0 cycle(s) closed for ranking." in out.getvalue()
     from django.conf import settings
 
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
@@ -344,6 +348,8 @@ def test_scheduled_commands_are_thin_wrappers(exchange: Exchange) -> None:
         "medexchange.applications.tasks.expire_offers",
         "medexchange.applications.tasks.advance_placements",
         "medexchange.applications.tasks.purge_finished_documents",
+        "medexchange.agreements.tasks.agreements_advance",
+        "medexchange.matching.tasks.close_due_rankings",
     }
     assert Letter.objects.count() == 0
 

@@ -352,6 +352,9 @@ def test_v1_root_lists_the_endpoints(client: Client) -> None:
         "opportunities",
         "sessions",
         "applications",
+        "agreements",
+        "match-cycles",
+        "match-runs",
     }
 
 
@@ -381,6 +384,14 @@ def test_schema_is_openapi_json(client: Client) -> None:
         "/api/v1/sessions/{id}/cancel/",
         "/api/v1/applications/",
         "/api/v1/applications/{id}/",
+        "/api/v1/agreements/",
+        "/api/v1/agreements/{id}/",
+        "/api/v1/match-cycles/",
+        "/api/v1/match-cycles/{id}/",
+        "/api/v1/match-runs/",
+        "/api/v1/match-runs/{id}/",
+        "/api/v1/match-runs/{id}/instance/",
+        "/api/v1/match-runs/{id}/result/",
         *(
             f"/api/v1/applications/{{id}}/{verb}/"
             for verb in (

@@ -381,6 +381,121 @@ APPLICATIONS_ADMIN_OBJECTS: dict[tuple[str, str], Callable[[World], Any]] = {
     ("applications", "letter"): _letter,
 }
 
+# --- agreements -------------------------------------------------------------------
+# A draft agreement between institution A and institution C (a member of the Africa
+# network only), with a signed PDF: coordinators of A and the global network's staff
+# see it; B's coordinator and the applicant are strangers to it.
+POLICY_WALK_AGREEMENT_FILE = "policy-walk-agreement"
+
+
+def _agreement(world: World) -> Any:
+    from django.core.files.base import ContentFile
+
+    from medexchange.agreements.models import Agreement, Quota
+    from medexchange.documents.models import private_storage
+
+    agreement, created = Agreement.objects.get_or_create(
+        title="Policy walk agreement",
+        defaults={
+            "party_a": world.institution_a,
+            "party_b": world.institution_c,
+            "first_year": 2026,
+            "last_year": 2027,
+            "document_storage_name": POLICY_WALK_AGREEMENT_FILE,
+            "document_name": "signed.pdf",
+        },
+    )
+    if created:
+        storage = private_storage()
+        if not storage.exists(POLICY_WALK_AGREEMENT_FILE):
+            storage.save(POLICY_WALK_AGREEMENT_FILE, ContentFile(POLICY_WALK_PDF))
+        Quota.objects.create(
+            agreement=agreement, sender=world.institution_a, host=world.institution_c, amount=1
+        )
+    return agreement
+
+
+def _agreement_pk(world: World) -> dict[str, Any]:
+    return {"pk": _agreement(world).pk}
+
+
+AGREEMENTS: dict[str, Row] = {
+    "agreements:list": signed_in(),  # each person's own institutions and networks
+    "agreements:create": Row(LOGIN, 404, 200, 200, 200, 200),  # coordinators and staff
+    "agreements:detail": Row(LOGIN, 404, 200, 404, 200, 200, kwargs=_agreement_pk),
+    # Drafts are edited by the parties' coordinators (staff of a network read only).
+    "agreements:edit": Row(LOGIN, 404, 200, 404, 404, 200, kwargs=_agreement_pk),
+    "agreements:status": _post_only(kwargs=_agreement_pk),
+    # Uploading the signed PDF: a party's coordinators only.
+    "agreements:document-upload": Row(LOGIN, 404, 200, 404, 404, 404, kwargs=_agreement_pk),
+    "agreements:document": Row(LOGIN, 404, 200, 404, 200, 200, kwargs=_agreement_pk),
+    # The global network's reciprocity: its staff and its members' coordinators.
+    "agreements:reciprocity": Row(
+        LOGIN, 404, 200, 200, 200, 200, kwargs=lambda w: {"slug": w.network.slug}
+    ),
+}
+
+AGREEMENTS_ADMIN_OBJECTS: dict[tuple[str, str], Callable[[World], Any]] = {
+    ("agreements", "agreement"): _agreement,
+}
+
+# --- matching ---------------------------------------------------------------------
+# A network cycle of the global network over institution A's session, ranking now, with
+# the applicant's application in it, and a done run (tests/matching/policy_world.py).
+# Applicants and hosts see the cycle; runs are the network staff's (the organisers').
+
+
+def _cycle_pk(world: World) -> dict[str, Any]:
+    return {"pk": _matching_object("policy_cycle")(world).pk}
+
+
+def _run_pk(world: World) -> dict[str, Any]:
+    return {"pk": _matching_object("policy_run")(world).pk}
+
+
+def _organisers_only(**extra: Any) -> Row:
+    return Row(LOGIN, 404, 404, 404, 200, 200, **extra)
+
+
+MATCHING: dict[str, Row] = {
+    "matching:cycles": signed_in(),  # each person's own cycles
+    "matching:cycle-create": Row(LOGIN, 403, 200, 200, 200, 200),  # staff and coordinators
+    "matching:cycle": Row(LOGIN, 200, 200, 404, 200, 200, kwargs=_cycle_pk),
+    "matching:cycle-act": _post_only(kwargs=_cycle_pk),
+    "matching:my-ranking": applicant_only(kwargs=_cycle_pk),
+    "matching:host-ranking": host_coordinators(
+        kwargs=lambda w: {**_cycle_pk(w), "session_id": w.session.pk}
+    ),
+    "matching:run-start": _post_only(kwargs=_cycle_pk),
+    "matching:post-match": Row(LOGIN, 200, 200, 404, 200, 200, kwargs=_cycle_pk),
+    "matching:run": _organisers_only(kwargs=_run_pk),
+    "matching:run-progress": _organisers_only(kwargs=_run_pk),
+    "matching:run-cancel": _post_only(kwargs=_run_pk),
+    "matching:run-release": _post_only(kwargs=_run_pk),
+    "matching:run-replay": _post_only(kwargs=_run_pk),
+    # Without a run to compare with, the organisers are told so (400).
+    "matching:run-compare": Row(LOGIN, 404, 404, 404, 400, 400, kwargs=_run_pk),
+    "matching:run-instance": _organisers_only(kwargs=_run_pk),
+    "matching:run-result": _organisers_only(kwargs=_run_pk),
+}
+
+
+def _matching_object(builder: str) -> Callable[[World], Any]:
+    def made(world: World) -> Any:
+        from tests.matching import policy_world
+
+        return getattr(policy_world, builder)(world, _application(world))
+
+    return made
+
+
+MATCHING_ADMIN_OBJECTS: dict[tuple[str, str], Callable[[World], Any]] = {
+    ("matching", "matchcycle"): _matching_object("policy_cycle"),
+    ("matching", "matchrun"): _matching_object("policy_run"),
+    ("matching", "ranking"): _matching_object("policy_ranking"),
+}
+
+
 SITE: dict[str, Row] = {
     "home": everyone(),
     "healthz": everyone(),
@@ -440,6 +555,8 @@ SITE: dict[str, Row] = {
     "catalog:session-cancel": host_coordinators(kwargs=lambda w: {"pk": w.session.pk}),
     **DOCUMENTS,
     **APPLICATIONS,
+    **AGREEMENTS,
+    **MATCHING,
 }
 
 # --- allauth: sign-in, sign-up, e-mail, passwords, two-factor -----------------------
@@ -522,6 +639,10 @@ ADMIN_MODELS: tuple[tuple[str, str], ...] = (
     ("applications", "reviewcriterion"),
     ("applications", "lettertemplate"),
     ("applications", "letter"),
+    ("agreements", "agreement"),
+    ("matching", "matchcycle"),
+    ("matching", "matchrun"),
+    ("matching", "ranking"),
 )
 
 # What the superuser gets where it is not 200: the audit log is read-only.
@@ -537,6 +658,13 @@ ADMIN_MODEL_OVERRIDES: dict[tuple[str, str], dict[str, Outcome]] = {
         ("applications", model): {"add": 403, "delete": 403}
         for model in ("application", "placement", "reviewcriterion", "lettertemplate", "letter")
     },
+    # Agreements are read-only in the admin: the services hold the status flow.
+    ("agreements", "agreement"): {"add": 403, "delete": 403},
+    # Match cycles are read-only in the admin: the services hold rankings, runs, release.
+    **{
+        ("matching", model): {"add": 403, "delete": 403}
+        for model in ("matchcycle", "matchrun", "ranking")
+    },
 }
 
 
@@ -548,7 +676,12 @@ def admin_model_rows(model_key: tuple[str, str]) -> dict[str, Row]:
     overrides = ADMIN_MODEL_OVERRIDES.get(model_key, {})
 
     def object_id(world: World) -> dict[str, Any]:
-        made = DOCUMENTS_ADMIN_OBJECTS.get(model_key) or APPLICATIONS_ADMIN_OBJECTS.get(model_key)
+        made = (
+            DOCUMENTS_ADMIN_OBJECTS.get(model_key)
+            or APPLICATIONS_ADMIN_OBJECTS.get(model_key)
+            or AGREEMENTS_ADMIN_OBJECTS.get(model_key)
+            or MATCHING_ADMIN_OBJECTS.get(model_key)
+        )
         return {"object_id": (made(world) if made else world.admin_object(model_key)).pk}
 
     def change_page(world: World) -> str:
@@ -635,6 +768,16 @@ API: dict[str, Row] = {
     # strangers; the host's review work is the host's alone. The walk GETs the POST-only
     # actions: 403 before sign-in, 405 after.
     "api-v1:application-list": Row(403, 200, 200, 200, 200, 200),
+    # Match cycles: participants and organisers; runs are the organisers' alone.
+    "api-v1:match-cycle-list": Row(403, 200, 200, 200, 200, 200),
+    "api-v1:match-cycle-detail": Row(403, 200, 200, 404, 200, 200, kwargs=_cycle_pk),
+    "api-v1:match-run-list": Row(403, 200, 200, 200, 200, 200),
+    "api-v1:match-run-detail": Row(403, 404, 404, 404, 200, 200, kwargs=_run_pk),
+    "api-v1:match-run-instance": Row(403, 404, 404, 404, 200, 200, kwargs=_run_pk),
+    "api-v1:match-run-result": Row(403, 404, 404, 404, 200, 200, kwargs=_run_pk),
+    # Agreements: signed-in callers, each seeing their institutions' and networks' ones.
+    "api-v1:agreement-list": Row(403, 200, 200, 200, 200, 200),
+    "api-v1:agreement-detail": Row(403, 404, 200, 404, 200, 200, kwargs=_agreement_pk),
     "api-v1:application-detail": Row(403, 200, 200, 404, 404, 200, kwargs=_application_pk),
     "api-v1:application-scores": Row(403, 404, 200, 404, 404, 200, kwargs=_application_pk),
     "api-v1:application-comments": Row(403, 404, 200, 404, 404, 200, kwargs=_application_pk),

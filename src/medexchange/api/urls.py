@@ -6,7 +6,8 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from medexchange.api import applications, catalog, views
+from medexchange.agreements.api import AgreementViewSet
+from medexchange.api import applications, catalog, matching, views
 
 
 class V1Router(DefaultRouter):
@@ -22,6 +23,9 @@ router.register("institutions", views.InstitutionViewSet, basename="institution"
 router.register("opportunities", catalog.OpportunityViewSet, basename="opportunity")
 router.register("sessions", catalog.SessionViewSet, basename="session")
 router.register("applications", applications.ApplicationViewSet, basename="application")
+router.register("agreements", AgreementViewSet, basename="agreement")
+router.register("match-cycles", matching.MatchCycleViewSet, basename="match-cycle")
+router.register("match-runs", matching.MatchRunViewSet, basename="match-run")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("v1/", include((router.urls, "api-v1"))),

@@ -151,6 +151,17 @@ class Application(models.Model):
     responded_at = models.DateTimeField(_("answered the offer"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     documents_purged_at = models.DateTimeField(_("documents deleted"), null=True, blank=True)
+    # The exchange agreement the application counts against (agreements.services decides).
+    # PROTECT: an agreement with applications under it is history the ledger needs;
+    # agreements end by expiry or termination, never by deletion.
+    agreement = models.ForeignKey(
+        "agreements.Agreement",
+        verbose_name=_("exchange agreement"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
 
     objects = ApplicationQuerySet.as_manager()
 

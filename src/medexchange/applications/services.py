@@ -324,6 +324,10 @@ def application_submit(
             home_country=profile.home_country,
             reached_host_at=None if required else now,
         )
+        # Exchange agreements: count against the quota that covers it, if any has room.
+        from medexchange.agreements.services import agreement_attach
+
+        agreement_attach(application=application)
     if required:
         _tell(
             home_coordinators(application),
@@ -551,6 +555,7 @@ def application_offer(
     reason = _clean_text(reason, limit=REASON_MAX_LENGTH, field="reason")
     with transaction.atomic():
         session, application = _lock(application)
+        _refuse_if_in_match_cycle(session)  # match cycles (docs/match-cycles.md)
         deadline = respond_by or default_response_deadline(session, now)
         if deadline <= now:
             raise ValidationError(
@@ -655,6 +660,10 @@ def application_accept(
                 _("Sorry, the session is full: every place was accepted before you."),
                 code="full",
             )
+        # Exchange agreements: drop the agreement if others used its quota up meanwhile.
+        from medexchange.agreements.services import agreement_recheck
+
+        agreement_recheck(application=application)
         Placement.objects.create(application=application, session=session)
         _move(
             application,
@@ -970,3 +979,68 @@ def review_criterion_default(*, opportunity: Any, actor: Any) -> ReviewCriterion
             data={"name": criterion.name, "default": True},
         )
     return criterion
+
+
+# --------------------------------------------------------------------------- match cycles
+# Added with the matching app (docs/match-cycles.md): no direct offers while a session's
+# places are allocated by an open match cycle, and the seat a binding match gives.
+
+
+def _refuse_if_in_match_cycle(session: Session) -> None:
+    from medexchange.matching.services import cycle_blocking_offers
+
+    cycle = cycle_blocking_offers(session)
+    if cycle is not None:
+        raise ValidationError(
+            _(
+                "The places of this session are allocated by the match cycle “%(cycle)s”: "
+                "offer directly once its results are released."
+            )
+            % {"cycle": cycle.name},
+            code="in_match_cycle",
+        )
+
+
+def application_place_by_match(
+    *, application: Application, actor: Any, reason: str = ""
+) -> Application:
+    """Take the seat a binding match cycle gave ``application``: offered and accepted at once.
+
+    The applicant committed to the place by ranking it in a binding cycle. The caller
+    (``matching.services.match_run_release``) checks who may release and has locked the
+    cycle's session rows in primary-key order; the session is locked again here (a no-op
+    in the same transaction), the seats re-counted, and the placement written.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        session, application = _lock(application)
+        if application.state not in AWAITING_DECISION:
+            raise ValidationError(
+                _("Only an application awaiting a decision can be placed by the match."),
+                code="not_awaiting",
+            )
+        if seats_taken(session) >= session.capacity:
+            raise SessionFull(_("The session has no place left for this match."), code="full")
+        _move(
+            application,
+            to=S.OFFERED,
+            actor=actor,
+            action="application.matched",
+            reason=reason,
+            offered_at=now,
+            decided_at=application.decided_at or now,
+            decision_reason=reason,
+        )
+        placement = Placement.objects.create(application=application, session=session)
+        _move(
+            application,
+            to=S.ACCEPTED,
+            actor=actor,
+            action="application.placed_by_match",
+            reason=reason,
+            responded_at=placement.created_at,
+        )
+        ChecklistItem.objects.bulk_create(
+            [ChecklistItem(application=application, kind=kind) for kind in ChecklistItemKind]
+        )
+    return application

@@ -10,8 +10,10 @@ from django.db.models import ProtectedError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from medexchange.agreements import demo as agreements_demo
 from medexchange.applications import demo as applications_demo
 from medexchange.catalog import demo as catalog_demo
+from medexchange.matching import demo as matching_demo
 from medexchange.network import demo
 
 TOTP_ONE_LINER = (
@@ -59,7 +61,9 @@ class Command(BaseCommand):
             try:
                 # Application.session and Opportunity.host are PROTECT: applications go
                 # first, then the catalog, then the network.
+                matching_demo.delete_demo_cycles()
                 applications_demo.delete_demo_applications()
+                agreements_demo.delete_demo_agreements()
                 catalog_demo.delete_demo_catalog()
                 demo.delete_demo_data()
             except ProtectedError as error:
@@ -75,10 +79,21 @@ class Command(BaseCommand):
         catalog = catalog_demo.build_demo_catalog(seed=seed, start=catalog_start)
         catalog_seconds = time.monotonic() - started - network_seconds
         applications = applications_demo.build_demo_applications(seed=seed)
+        agreements = agreements_demo.build_demo_agreements(seed=seed)
+        cycles = matching_demo.build_demo_cycles(seed=seed)
         applications_seconds = time.monotonic() - started - network_seconds - catalog_seconds
         self._print_summary(summary, network_seconds)
         self._print_catalog(catalog, catalog_seconds)
         self._print_applications(applications, applications_seconds, summary.role_institution)
+        self.stdout.write(
+            f"  Agreements: {agreements.agreements} ({agreements.attached} applications under "
+            f"them), {reverse('agreements:list')}"
+        )
+        if cycles.ranking_cycle or cycles.released_cycle:
+            self.stdout.write(
+                f"  Match cycles: ranking open {reverse('matching:cycles')}"
+                f" ({cycles.ranking_sessions} sessions), released with {cycles.placed} placed."
+            )
 
     def _print_applications(
         self, summary: applications_demo.DemoApplicationsSummary, seconds: float, host: str
