@@ -187,7 +187,11 @@ def test_binding_release_places_within_capacity_and_explains_in_each_language(
     assert to_other and all(mail["language"] == "es" for mail in to_other)
     lost = Notification.objects.filter(user=match.exchange.other_applicant).first()
     assert lost is not None
-    assert "number 2 on its list, the last admitted was number 1" in lost.message
+    # Told in Spanish, with the reason: the host ranked them second, and admitted its first.
+    assert lost.message.startswith("Resultados de la asignación de")
+    assert "usted era el número 2 de su lista y el último admitido fue el número 1" in (
+        lost.message
+    )
     told = Notification.objects.get(
         user=match.exchange.applicant, message__contains="Match results"
     )
