@@ -8,10 +8,11 @@ OR-Tools, no Django. See docs/scheduling-engine.md.
 from __future__ import annotations
 
 from .check import Violation, violations
-from .greedy import greedy, score_of
+from .greedy import greedy
 from .model import Conflict, Plan, PlanError, Score, Solution
 from .output import ENGINE_VERSION, solution_to_json
 from .parse import parse_plan
+from .score import score_of
 from .solve import explain, solve
 
 __all__ = [

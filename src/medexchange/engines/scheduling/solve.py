@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from .model import Conflict, Participant, Plan, Score, Site, Solution
+from .score import score_of
 
 DEFAULT_TIME_LIMIT = 30.0
 DEFAULT_WORKERS = 2
@@ -441,12 +442,9 @@ def solve(
     for (p, s, t), var in sorted(built.x.items(), key=lambda item: item[0][::-1]):
         if solver.boolean_value(var):
             assignment[plan.participants[p].id][plan.periods[t].id] = plan.sites[s].id
-    score = Score(
-        preferences=int(solver.value(built.preferences)),
-        diversity=int(solver.value(built.diversity)),
-        imbalance=int(solver.value(built.imbalance)),
-        changes=int(solver.value(built.changes)),
-    )
+    # From the assignment, not the solver's values: a phase that stopped early leaves
+    # the later phases' deviation variables at any value above their true one.
+    score = score_of(plan, assignment)
     objective, bound = _folded(plan, score, values, bounds, proven)
     return Solution(
         status="optimal" if proven else "feasible",
