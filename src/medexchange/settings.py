@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "medexchange.applications",
     "medexchange.agreements",
     "medexchange.matching",
+    "medexchange.scheduling",
     "medexchange.api",
 ]
 
@@ -180,6 +181,9 @@ DOCUMENT_MAX_UPLOAD_BYTES = env.int("DOCUMENT_MAX_UPLOAD_BYTES", default=10 * 10
 DOCUMENT_RETENTION_DAYS = env.int("DOCUMENT_RETENTION_DAYS", default=365)
 # Month (1-12) on whose first day an academic year begins; 2026 means 2026/27 (agreements).
 ACADEMIC_YEAR_START_MONTH = env.int("ACADEMIC_YEAR_START_MONTH", default=9)
+# Time limit of one rotation-plan solve, in seconds (scheduling; the engine proves most
+# single-program plans optimal well within it).
+ROTATION_SOLVE_SECONDS = env.float("ROTATION_SOLVE_SECONDS", default=20.0)
 
 # --- Accounts ---------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("medexchange.applications.urls")),
     path("", include("medexchange.agreements.urls")),
     path("", include("medexchange.matching.urls")),
+    path("", include("medexchange.scheduling.urls")),
     path("api/", include("medexchange.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -355,6 +355,7 @@ def test_v1_root_lists_the_endpoints(client: Client) -> None:
         "agreements",
         "match-cycles",
         "match-runs",
+        "rotation-plans",
     }
 
 
@@ -392,6 +393,8 @@ def test_schema_is_openapi_json(client: Client) -> None:
         "/api/v1/match-runs/{id}/",
         "/api/v1/match-runs/{id}/instance/",
         "/api/v1/match-runs/{id}/result/",
+        "/api/v1/rotation-plans/",
+        "/api/v1/rotation-plans/{id}/",
         *(
             f"/api/v1/applications/{{id}}/{verb}/"
             for verb in (

@@ -495,6 +495,74 @@ MATCHING_ADMIN_OBJECTS: dict[tuple[str, str], Callable[[World], Any]] = {
     ("matching", "ranking"): _matching_object("policy_ranking"),
 }
 
+# --- scheduling: rotation plans --------------------------------------------------------
+# A plan over institution A's session with one participant and a done solve
+# (tests/scheduling/policy_world.py). The host's coordinators see and edit it; nobody
+# else (network staff included) sees an unpublished plan.
+
+
+def _scheduling_object(builder: str) -> Callable[[World], Any]:
+    def made(world: World) -> Any:
+        from tests.scheduling import policy_world
+
+        return getattr(policy_world, builder)(world)
+
+    return made
+
+
+def _plan_pk(world: World) -> dict[str, Any]:
+    return {"pk": _scheduling_object("policy_plan")(world).pk}
+
+
+def _solve_pk(world: World) -> dict[str, Any]:
+    return {"pk": _scheduling_object("policy_solve")(world).pk}
+
+
+def _plan_url(world: World) -> str:
+    return reverse("scheduling:plan", kwargs=_plan_pk(world))
+
+
+def _plan_participant(world: World) -> dict[str, Any]:
+    return {**_plan_pk(world), "participant_id": _scheduling_object("policy_participant")(world).pk}
+
+
+SCHEDULING: dict[str, Row] = {
+    # An existing plan: its readers are sent to it; others may not open one here.
+    "scheduling:session-plan": Row(
+        LOGIN,
+        404,
+        Redirect(_plan_url),
+        404,
+        404,
+        Redirect(_plan_url),
+        kwargs=lambda w: {"session_id": _scheduling_object("policy_plan")(w).session_id},
+    ),
+    "scheduling:plan": host_coordinators(kwargs=_plan_pk),
+    "scheduling:settings": host_coordinators(kwargs=_plan_pk),
+    "scheduling:pair-add": _post_only(kwargs=_plan_pk),
+    "scheduling:pair-remove": _post_only(kwargs=_plan_pk),
+    "scheduling:refresh": _post_only(kwargs=_plan_pk),
+    "scheduling:site": host_coordinators(
+        kwargs=lambda w: {
+            **_plan_pk(w),
+            "site_id": _scheduling_object("policy_plan")(w).sites.get().pk,
+        }
+    ),
+    "scheduling:participant": host_coordinators(kwargs=_plan_participant),
+    "scheduling:cell": host_coordinators(kwargs=lambda w: {**_plan_participant(w), "period": 0}),
+    "scheduling:solve-start": _post_only(kwargs=_plan_pk),
+    "scheduling:solve": host_coordinators(kwargs=_solve_pk),
+    "scheduling:solve-progress": host_coordinators(kwargs=_solve_pk),
+    "scheduling:solve-cancel": _post_only(kwargs=_solve_pk),
+    "scheduling:solve-input": host_coordinators(kwargs=_solve_pk),
+    "scheduling:solve-result": host_coordinators(kwargs=_solve_pk),
+}
+
+SCHEDULING_ADMIN_OBJECTS: dict[tuple[str, str], Callable[[World], Any]] = {
+    ("scheduling", "rotationplan"): _scheduling_object("policy_plan"),
+    ("scheduling", "plansolve"): _scheduling_object("policy_solve"),
+}
+
 
 SITE: dict[str, Row] = {
     "home": everyone(),
@@ -557,6 +625,7 @@ SITE: dict[str, Row] = {
     **APPLICATIONS,
     **AGREEMENTS,
     **MATCHING,
+    **SCHEDULING,
 }
 
 # --- allauth: sign-in, sign-up, e-mail, passwords, two-factor -----------------------
@@ -643,6 +712,8 @@ ADMIN_MODELS: tuple[tuple[str, str], ...] = (
     ("matching", "matchcycle"),
     ("matching", "matchrun"),
     ("matching", "ranking"),
+    ("scheduling", "rotationplan"),
+    ("scheduling", "plansolve"),
 )
 
 # What the superuser gets where it is not 200: the audit log is read-only.
@@ -665,6 +736,11 @@ ADMIN_MODEL_OVERRIDES: dict[tuple[str, str], dict[str, Outcome]] = {
         ("matching", model): {"add": 403, "delete": 403}
         for model in ("matchcycle", "matchrun", "ranking")
     },
+    # Rotation plans are read-only in the admin: the services validate and audit.
+    **{
+        ("scheduling", model): {"add": 403, "delete": 403}
+        for model in ("rotationplan", "plansolve")
+    },
 }
 
 
@@ -681,6 +757,7 @@ def admin_model_rows(model_key: tuple[str, str]) -> dict[str, Row]:
             or APPLICATIONS_ADMIN_OBJECTS.get(model_key)
             or AGREEMENTS_ADMIN_OBJECTS.get(model_key)
             or MATCHING_ADMIN_OBJECTS.get(model_key)
+            or SCHEDULING_ADMIN_OBJECTS.get(model_key)
         )
         return {"object_id": (made(world) if made else world.admin_object(model_key)).pk}
 
@@ -775,6 +852,9 @@ API: dict[str, Row] = {
     "api-v1:match-run-detail": Row(403, 404, 404, 404, 200, 200, kwargs=_run_pk),
     "api-v1:match-run-instance": Row(403, 404, 404, 404, 200, 200, kwargs=_run_pk),
     "api-v1:match-run-result": Row(403, 404, 404, 404, 200, 200, kwargs=_run_pk),
+    # Rotation plans: the host's coordinators and reviewers (participants once published).
+    "api-v1:rotation-plan-list": Row(403, 200, 200, 200, 200, 200),
+    "api-v1:rotation-plan-detail": Row(403, 404, 200, 404, 404, 200, kwargs=_plan_pk),
     # Agreements: signed-in callers, each seeing their institutions' and networks' ones.
     "api-v1:agreement-list": Row(403, 200, 200, 200, 200, 200),
     "api-v1:agreement-detail": Row(403, 404, 200, 404, 200, 200, kwargs=_agreement_pk),

@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from medexchange.agreements.api import AgreementViewSet
 from medexchange.api import applications, catalog, matching, views
+from medexchange.scheduling.api import RotationPlanViewSet
 
 
 class V1Router(DefaultRouter):
@@ -26,6 +27,7 @@ router.register("applications", applications.ApplicationViewSet, basename="appli
 router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("match-cycles", matching.MatchCycleViewSet, basename="match-cycle")
 router.register("match-runs", matching.MatchRunViewSet, basename="match-run")
+router.register("rotation-plans", RotationPlanViewSet, basename="rotation-plan")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("v1/", include((router.urls, "api-v1"))),

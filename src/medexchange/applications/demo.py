@@ -86,6 +86,8 @@ APPLICATIONS = 800
 ROLE_INSTITUTION_RESIDENTS = 5
 #: Applications to the role institution, spread over 3-5 of its sessions.
 ROLE_INBOUND = 48
+#: Confirmed participants of one multi-site exchange program: a cohort to rotate.
+COHORT = 10
 ROLE_SESSIONS = (3, 5)
 #: The role institution's typical days to decision: short enough to have decided some
 #: files, long enough to keep a queue.
@@ -714,6 +716,106 @@ def _replay(
     _decide(ctx, item, decided)
 
 
+def _place(ctx: _Context, item: _File, *, created: dt.datetime) -> None:
+    """A file that goes all the way to a confirmed seat: a cohort member of the flagship
+    multi-site program, so its rotation plan has participants to rotate."""
+    rng, now = ctx.rng, ctx.now
+    application = item.application
+    session = application.session
+    applicant = application.applicant
+    profile = item.profile
+    application.created_at = created
+    item.events.append(_Event(created, "application.created", applicant, to_state=S.DRAFT))
+    application.statement = _statement(rng, profile, session)
+    step = (now - created) / 7
+    item.note(created + step / 2, "application.draft_saved", applicant, {"statement": True})
+    submitted = created + step
+    required = session.opportunity.endorsement_required and profile.home_institution is not None
+    item.move(
+        S.SUBMITTED,
+        submitted,
+        "application.submitted",
+        applicant,
+        submitted_at=submitted,
+        endorsement_required=required,
+        home_institution=profile.home_institution,
+        home_country=profile.home_country,
+        reached_host_at=None if required else submitted,
+    )
+    at = submitted
+    if required:
+        at += step
+        note = rng.choice(ENDORSEMENT_NOTES)
+        item.move(
+            S.ENDORSED,
+            at,
+            "application.endorsed",
+            ctx.home_actor(application),
+            reason=note,
+            endorsed_at=at,
+            endorsement_note=note,
+            reached_host_at=at,
+        )
+    decided = at + step
+    reason = rng.choice(OFFER_REASONS)
+    deadline = _offer_deadline(session, decided)
+    item.move(
+        S.OFFERED,
+        decided,
+        "application.offered",
+        ctx.host_actor(session),
+        reason=reason,
+        data={"respond_by": deadline.isoformat()},
+        offered_at=decided,
+        offer_expires_at=deadline,
+        decided_at=decided,
+        decision_reason=reason,
+    )
+    answer = min(decided + step, decided + (deadline - decided) / 2)
+    ctx.seats[session.pk] += 1
+    item.move(S.ACCEPTED, answer, "application.accepted", applicant, responded_at=answer)
+    item.placement = Placement(application=application, session=session, created_at=answer)
+    host = ctx.host_actor(session)
+    for k, kind in enumerate(ChecklistItemKind):
+        ticked = answer + step * (k + 1) / 10
+        checklist_item = ChecklistItem(
+            application=application,
+            kind=kind,
+            note=CHECKLIST_NOTES.get(kind, ""),
+            applicant_done_at=ticked,
+            host_done_at=ticked,
+        )
+        item.checklist.append(checklist_item)
+        for side, actor in (("applicant", applicant), ("host", host)):
+            item.note(
+                ticked, "application.checklist_ticked", actor, {"step": str(kind), "side": side}
+            )
+    item.move(S.CONFIRMED, answer + step * 2, "application.confirmed", host)
+
+
+def _cohort(
+    sessions: list[Session], role: Institution | None, people: list[_Person]
+) -> tuple[Session | None, list[_Person]]:
+    """The multi-site exchange program whose cohort the demo confirms, and who may join
+    it: the role institution's program if it has one, else the one most people may join."""
+    best: tuple[Session | None, list[_Person]] = (None, [])
+    for session in sessions:
+        opportunity = session.opportunity
+        if opportunity.kind != OpportunityKind.EXCHANGE_PROGRAM or opportunity.sites.count() < 2:
+            continue
+        eligible = [
+            (user, profile)
+            for user, profile in people
+            if profile.home_institution_id != opportunity.host_id and _eligible(session, profile)
+        ]
+        own = role is not None and opportunity.host_id == role.pk
+        if own and len(eligible) >= 4:
+            return session, eligible
+        if len(eligible) > len(best[1]):
+            best = (session, eligible)
+    return best
+
+
 def _offer_deadline(session: Session, at: dt.datetime) -> dt.datetime:
     starts = session_starts_at(session.opportunity, session.start_date)
     return min(at + dt.timedelta(days=OFFER_RESPONSE_DAYS), starts)
@@ -1131,6 +1233,21 @@ def build_demo_applications(
                 progressed = True
         if not progressed:
             break
+
+    # A confirmed cohort for one multi-site program (its rotation plan has people to rotate).
+    cohort_session, eligible = _cohort(sessions, institution, people)
+    if cohort_session is not None:
+        eligible = [person for person in eligible if (person[0].pk, cohort_session.pk) not in taken]
+        free = cohort_session.capacity - ctx.seats[cohort_session.pk]
+        places = max(0, min(COHORT, free, len(eligible)))
+        for user, profile in rng.sample(eligible, k=places):
+            taken.add((user.pk, cohort_session.pk))
+            opened = cohort_session.applications_open_at + dt.timedelta(hours=1)
+            item = _File(
+                application=Application(applicant=user, session=cohort_session), profile=profile
+            )
+            _place(ctx, item, created=_between(rng, opened, opened + (now - opened) / 3))
+            files.append(item)
 
     # Everyone else: 1-10 applications each, to sessions they are eligible for; residents
     # of the role institution to programmes that ask for its endorsement.

@@ -15,6 +15,7 @@ from medexchange.applications import demo as applications_demo
 from medexchange.catalog import demo as catalog_demo
 from medexchange.matching import demo as matching_demo
 from medexchange.network import demo
+from medexchange.scheduling import demo as scheduling_demo
 
 TOTP_ONE_LINER = (
     'python -c "import base64,hmac,struct,time; '
@@ -61,6 +62,7 @@ class Command(BaseCommand):
             try:
                 # Application.session and Opportunity.host are PROTECT: applications go
                 # first, then the catalog, then the network.
+                scheduling_demo.delete_demo_plans()
                 matching_demo.delete_demo_cycles()
                 applications_demo.delete_demo_applications()
                 agreements_demo.delete_demo_agreements()
@@ -81,6 +83,7 @@ class Command(BaseCommand):
         applications = applications_demo.build_demo_applications(seed=seed)
         agreements = agreements_demo.build_demo_agreements(seed=seed)
         cycles = matching_demo.build_demo_cycles(seed=seed)
+        plans = scheduling_demo.build_demo_plans(seed=seed)
         applications_seconds = time.monotonic() - started - network_seconds - catalog_seconds
         self._print_summary(summary, network_seconds)
         self._print_catalog(catalog, catalog_seconds)
@@ -93,6 +96,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  Match cycles: ranking open {reverse('matching:cycles')}"
                 f" ({cycles.ranking_sessions} sessions), released with {cycles.placed} placed."
+            )
+        if plans.plan:
+            self.stdout.write(
+                f"  Rotation plan ({plans.status}, {plans.participants} participants): "
+                f"{reverse('scheduling:plan', kwargs={'pk': plans.plan})}"
             )
 
     def _print_applications(
