@@ -261,3 +261,15 @@ def test_network_page_numbers_and_bounded_queries(
     assert client.get(url).status_code == 404
     client.force_login(pair.other_coordinator)
     assert client.get(url).status_code == 200
+
+
+def test_a_draft_without_the_first_party_is_a_field_error_not_a_crash(
+    pair: Any, client: Any
+) -> None:
+    client.force_login(pair.home_coordinator)
+    response = client.post(reverse("agreements:create"), _form(pair, party_a=""))
+    assert response.status_code == 400
+    assert "party_a" in response.context["form"].errors or "Choose the first party" in (
+        response.content.decode()
+    )
+    assert not Agreement.objects.filter(title="Accra and Lima").exists()

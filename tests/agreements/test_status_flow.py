@@ -232,3 +232,20 @@ def test_renewal_reminders_are_sent_once_at_90_and_30_days(pair: Any) -> None:
         ).count()
         == 2
     )
+
+
+def test_a_coordinator_of_both_parties_cannot_approve_for_both(pair: Any) -> None:
+    from medexchange.accounts.models import InstitutionRole
+
+    agreement = _draft(pair)
+    InstitutionRole.objects.create(
+        user=pair.home_coordinator, institution=pair.host, role="coordinator"
+    )
+    services.agreement_propose(agreement=agreement, actor=pair.home_coordinator)
+    with pytest.raises(ValidationError, match="other side"):
+        services.agreement_accept(agreement=agreement, actor=pair.home_coordinator)
+    agreement.refresh_from_db()
+    assert agreement.status == S.PROPOSED
+    services.agreement_accept(agreement=agreement, actor=pair.host_coordinator)
+    agreement.refresh_from_db()
+    assert agreement.status in {S.ACCEPTED, S.ACTIVE}

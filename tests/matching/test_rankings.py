@@ -12,8 +12,10 @@ from medexchange.applications import services as application_services
 from medexchange.applications.models import ReviewScore
 from medexchange.common.models import AuditEntry
 from medexchange.matching import selectors, services
+from tests import factories
+from tests.applications.conftest import open_session
 from tests.applications.review_helpers import criteria
-from tests.matching.conftest import Match
+from tests.matching.conftest import Match, make_cycle, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +118,38 @@ def test_a_host_cannot_offer_directly_while_the_cycle_ranks(match: Match) -> Non
     # Waitlisting and declining stay possible.
     application_services.application_waitlist(application=match.other_a, actor=match.host)
     assert timezone.now() < match.cycle.ranking_closes_at
+
+
+def test_a_place_freed_during_the_cycle_is_not_offered_to_the_waitlist(match: Match) -> None:
+    # A one-place session: one applicant offered, the other waitlisted, before any cycle.
+    session = open_session(
+        factories.OpportunityFactory(host=match.exchange.host, title="Fictional Lima Ultrasound"),
+        capacity=1,
+    )
+    offered = submit(match.exchange.applicant, session)
+    waiting = submit(match.third_applicant, session)
+    application_services.application_offer(application=offered, actor=match.host)
+    application_services.application_waitlist(application=waiting, actor=match.host)
+    make_cycle(match.exchange, match.staff, [session], name="Ultrasound match")
+    # The offer is declined while the cycle ranks: outside a cycle the waitlist would be
+    # offered the place at once; inside it, the match decides.
+    application_services.application_decline_offer(
+        application=offered, actor=match.exchange.applicant
+    )
+    waiting.refresh_from_db()
+    assert waiting.state == "waitlisted"
+
+
+def test_cycle_dates_must_lie_within_a_few_years(match: Match) -> None:
+    far = timezone.now().replace(year=9999, month=12, day=31)
+    with pytest.raises(ValidationError) as caught:
+        services.match_cycle_create(
+            actor=match.staff,
+            name="Far away",
+            sessions=[match.session_b],
+            network=match.cycle.network,
+            ranking_opens_at=timezone.now(),
+            ranking_closes_at=far,
+            results_planned_at=far,
+        )
+    assert "within the next 5 years" in str(caught.value.message_dict["ranking_closes_at"])

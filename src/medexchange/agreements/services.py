@@ -234,6 +234,8 @@ def _validate(actor: Any, values: dict[str, Any], quotas: Sequence[dict[str, Any
             _("The last academic year cannot be before the first.")
         )
     members = selectors.active_member_ids(network.pk) if network is not None else set()
+    if network is None and (values.get("party_a") is None or values.get("party_b") is None):
+        quotas = ()  # the quotas are checked against both parties, once they are chosen
     for quota in quotas:
         problem = quota_problem(quota, values, members)
         if problem:
@@ -376,7 +378,12 @@ def _answering_side(actor: Any, agreement: Agreement) -> str:
     """The proposal is answered by the other side, never by the one who proposed it."""
     sides = _require_side(actor, agreement)
     other = _other_side(agreement)
-    if agreement.status == S.PROPOSED and other not in sides:
+    # Someone coordinating both parties still cannot approve for both.
+    proposer = not agreement.is_network_wide and actor.pk in (
+        agreement.a_approved_by_id,
+        agreement.b_approved_by_id,
+    )
+    if agreement.status == S.PROPOSED and (other not in sides or proposer):
         raise ValidationError(
             _("The other side answers this proposal: you proposed it."), code="own_proposal"
         )

@@ -728,8 +728,8 @@ def waitlist_promote(*, session: Session, now: dt.datetime | None = None) -> lis
     now = _now(now)
     free = session.capacity - seats_taken(session) - open_offers(session)
     promoted: list[Application] = []
-    if free <= 0:
-        return promoted
+    if free <= 0 or _in_match_cycle(session):
+        return promoted  # a cycle allocates the session's places: nobody jumps the match
     waiting = (
         Application.objects.select_for_update()
         .filter(session=session, state=S.WAITLISTED)
@@ -984,6 +984,12 @@ def review_criterion_default(*, opportunity: Any, actor: Any) -> ReviewCriterion
 # --------------------------------------------------------------------------- match cycles
 # Added with the matching app (docs/match-cycles.md): no direct offers while a session's
 # places are allocated by an open match cycle, and the seat a binding match gives.
+
+
+def _in_match_cycle(session: Session) -> bool:
+    from medexchange.matching.services import cycle_blocking_offers
+
+    return cycle_blocking_offers(session) is not None
 
 
 def _refuse_if_in_match_cycle(session: Session) -> None:

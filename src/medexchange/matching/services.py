@@ -65,6 +65,14 @@ def _when(value: dt.datetime) -> str:
 # --------------------------------------------------------------------------- cycles
 
 
+#: How far ahead a cycle's timeline may reach.
+CYCLE_YEARS_AHEAD = 5
+
+
+def _latest_date() -> dt.datetime:
+    return timezone.now() + dt.timedelta(days=365 * CYCLE_YEARS_AHEAD)
+
+
 def match_cycle_create(
     *,
     actor: Any,
@@ -98,6 +106,12 @@ def match_cycle_create(
     ):
         if value is None or timezone.is_naive(value):
             errors.setdefault(field, []).append(_("Give a date and a time."))
+        elif not dt.datetime(2000, 1, 1, tzinfo=dt.UTC) <= value <= _latest_date():
+            # A cycle's dates lie within a few years; far ones could not even be stored
+            # once converted to UTC.
+            errors.setdefault(field, []).append(
+                _("Choose a date within the next %(years)d years.") % {"years": CYCLE_YEARS_AHEAD}
+            )
     if not errors:
         if ranking_closes_at <= ranking_opens_at:
             errors["ranking_closes_at"] = [_("Ranking closes after it opens.")]
@@ -129,6 +143,24 @@ def match_cycle_create(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        # Two organisers choosing the same session at once: the session rows, locked in
+        # primary-key order, make the second wait and then see the first's cycle.
+        list(
+            Session.objects.select_for_update()
+            .filter(pk__in=[s.pk for s in chosen])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        busy = MatchCycle.objects.filter(status__in=OPEN_STATUSES, sessions__in=chosen).first()
+        if busy is not None:
+            raise ValidationError(
+                {
+                    "sessions": _(
+                        "Some of these sessions are already in the open cycle “%(cycle)s”."
+                    )
+                    % {"cycle": busy.name}
+                }
+            )
         cycle = MatchCycle.objects.create(
             name=name,
             network=network,

@@ -392,10 +392,14 @@ def rotation_plan_update(
             balance,
         )
         sites = selectors.plan_sites(plan)
+        sites_reset: list[dict[str, Any]] = []  # what a new horizon took from the sites
         for site in sites:
+            old = {"capacity": list(site.capacity_per_period), "closed": list(site.closed)}
             if site.capacity_per_period and len(site.capacity_per_period) != count:
                 site.capacity_per_period = []
             site.closed = [t for t in site.closed if t < count]
+            if old != {"capacity": site.capacity_per_period, "closed": site.closed}:
+                sites_reset.append({"site": site.pk, "from": old})
         people = selectors.plan_participants(plan)
         cells = [] if moved else [c for c in plan.cells.all() if c.period < count]
         _final_check(plan, sites=sites, people=people, own=("rules", None), cells=cells)
@@ -417,7 +421,12 @@ def rotation_plan_update(
             actor=actor,
             action="rotation_plan.settings_changed",
             target=plan,
-            data={"from": before, "to": after, "cells_cleared": cleared},
+            data={
+                "from": before,
+                "to": after,
+                "cells_cleared": cleared,
+                "sites_reset": sites_reset,
+            },
         )
     return plan
 
