@@ -28,6 +28,7 @@ from medexchange.applications.models import HOST_ROLES, Application
 from medexchange.applications.permissions import is_applicant
 from medexchange.catalog.models import Session
 from medexchange.common.notifications import notify_users
+from medexchange.common.runs import RunCancelled, run_stage
 from medexchange.common.services import audit_record
 from medexchange.engines import matching as engine
 from medexchange.engines.matching.explain import build_result
@@ -467,15 +468,8 @@ def match_run_cancel(*, run: MatchRun, actor: Any) -> MatchRun:
     return run
 
 
-class _Cancelled(Exception):
-    """The run's cancel flag was found set between two stages."""
-
-
 def _stage(run_id: int, stage: str, progress: int, **values: Any) -> None:
-    """Record progress; stop if someone asked to cancel meanwhile."""
-    if MatchRun.objects.filter(pk=run_id, cancel_requested_at__isnull=False).exists():
-        raise _Cancelled
-    MatchRun.objects.filter(pk=run_id).update(stage=stage, progress=progress, **values)
+    run_stage(MatchRun, run_id, stage, progress, **values)
 
 
 def match_run_execute(*, run_id: int) -> MatchRun | None:
@@ -519,7 +513,7 @@ def match_run_execute(*, run_id: int) -> MatchRun | None:
         statistics["solve_seconds"] = result.stats.seconds
         statistics["total_seconds"] = round(time.perf_counter() - started, 4)
         statistics["quotas"] = len(built.data.get("quotas", []))
-    except _Cancelled:
+    except RunCancelled:
         return _finish(run_id, RunStatus.CANCELLED, action="match_run.cancelled")
     except Exception as error:  # any failure is recorded on the run, not lost
         return _finish(run_id, RunStatus.FAILED, action="match_run.failed", error=repr(error))

@@ -21,6 +21,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from medexchange.applications.models import Application
 from medexchange.catalog.models import Session
+from medexchange.common.runs import json_attachment
 from medexchange.matching import selectors, services
 from medexchange.matching.choices import CycleStatus, RunStatus
 from medexchange.matching.forms import CompareForm, CycleForm, MoveForm, RunForm, organiser_choices
@@ -382,19 +383,13 @@ def run_compare(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _download(text: str, name: str) -> HttpResponse:
-    response = HttpResponse(text, content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
 @login_required
 @require_GET
 def run_instance(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     if not run.instance_json:
         raise Http404
-    return _download(run.instance_json, f"match-run-{run.pk}-instance.json")
+    return json_attachment(run.instance_json, f"match-run-{run.pk}-instance.json")
 
 
 @login_required
@@ -403,7 +398,7 @@ def run_result(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     if not run.result_json:
         raise Http404
-    return _download(run.result_json, f"match-run-{run.pk}-result.json")
+    return json_attachment(run.result_json, f"match-run-{run.pk}-result.json")
 
 
 @login_required

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from medexchange.catalog.models import Session
 from medexchange.common.languages import is_known_language
+from medexchange.common.runs import RunCancelled, run_stage
 from medexchange.common.services import audit_record
 from medexchange.engines import scheduling as engine
 from medexchange.scheduling import selectors
@@ -826,15 +827,8 @@ def plan_solve_cancel(*, solve: PlanSolve, actor: Any) -> PlanSolve:
     return solve
 
 
-class _Cancelled(Exception):
-    """The solve's cancel flag was found set between two stages."""
-
-
 def _stage(solve_id: int, stage: str, progress: int, **values: Any) -> None:
-    """Record progress; stop if someone asked to cancel meanwhile."""
-    if PlanSolve.objects.filter(pk=solve_id, cancel_requested_at__isnull=False).exists():
-        raise _Cancelled
-    PlanSolve.objects.filter(pk=solve_id).update(stage=stage, progress=progress, **values)
+    run_stage(PlanSolve, solve_id, stage, progress, **values)
 
 
 def _baseline(plan: engine.Plan) -> dict[str, Any]:
@@ -922,7 +916,7 @@ def plan_solve_execute(*, solve_id: int) -> PlanSolve | None:
         with transaction.atomic():
             plan = _locked(plan)
             if PlanSolve.objects.filter(pk=solve_id, cancel_requested_at__isnull=False).exists():
-                raise _Cancelled
+                raise RunCancelled
             found = solution.status in {"optimal", "feasible"}
             if found:
                 _save_assignment(plan, solution.assignment)
@@ -942,7 +936,7 @@ def plan_solve_execute(*, solve_id: int) -> PlanSolve | None:
                 stage=SolveStage.FINISHED,
                 progress=100,
             )
-    except _Cancelled:
+    except RunCancelled:
         return _finish(solve_id, SolveStatus.CANCELLED, action="rotation_plan.solve_cancelled")
     except engine.PlanError as error:
         plan = RotationPlan.objects.get(pk=solve.plan_id)

@@ -7,7 +7,6 @@ Every page works without JavaScript; htmx only polls a running solve's progress.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from medexchange.catalog.models import Session
+from medexchange.common.runs import json_attachment
 from medexchange.scheduling import selectors, services
 from medexchange.scheduling.choices import PairKind
 from medexchange.scheduling.forms import (
@@ -467,20 +467,13 @@ def solve_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(solve)
 
 
-def _download(data: Any, name: str) -> HttpResponse:
-    text = json.dumps(data, ensure_ascii=False, indent=1)
-    response = HttpResponse(text, content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
 @login_required
 @require_GET
 def solve_input(request: HttpRequest, pk: int) -> HttpResponse:
     solve = _solve(request, pk)
     if not solve.input_json:
         raise Http404
-    return _download(solve.input_json, f"rotation-solve-{solve.pk}-plan.json")
+    return json_attachment(solve.input_json, f"rotation-solve-{solve.pk}-plan.json")
 
 
 @login_required
@@ -489,4 +482,4 @@ def solve_result(request: HttpRequest, pk: int) -> HttpResponse:
     solve = _solve(request, pk)
     if not solve.result_json:
         raise Http404
-    return _download(solve.result_json, f"rotation-solve-{solve.pk}-result.json")
+    return json_attachment(solve.result_json, f"rotation-solve-{solve.pk}-result.json")
