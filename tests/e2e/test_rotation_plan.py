@@ -1,6 +1,8 @@
 """A rotation plan in real Chromium: solve (the progress finishes), pin a cell, solve
-again and the pin holds. axe-core checks the plan page for serious and critical
-violations, on a desktop and on a phone-sized screen."""
+again and the pin holds, publish; the participant takes their private calendar link and
+the feed parses with ``icalendar`` and holds their published stays; the site supervisor
+reads the roster and reports an absence. axe-core checks every plan page for serious and
+critical violations, on a desktop and on a phone-sized screen."""
 
 from __future__ import annotations
 
@@ -9,8 +11,11 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from icalendar import Calendar
 from playwright.sync_api import expect
 
+from medexchange.accounts.choices import InstitutionRoleKind
+from medexchange.accounts.models import InstitutionRole
 from medexchange.catalog.choices import OpportunityKind
 from medexchange.scheduling import selectors, services
 from medexchange.scheduling.models import PlanCell, RotationPlan
@@ -46,10 +51,16 @@ def plan_world(transactional_db: Any, settings: Any) -> dict[str, Any]:
     opportunity.sites.set(sites)
     session = open_session(opportunity, capacity=4)
     coordinator = factories.coordinator_of(host, full_name="Host Coordinator")
+    people = {}
     for name in ("Ana Alvarez", "Bo Baptiste", "Cy Chen"):
-        seat(applicant_with_profile(home, full_name=name), session, coordinator)
+        people[name] = applicant_with_profile(home, full_name=name)
+        seat(people[name], session, coordinator)
+    supervisor = factories.UserFactory(full_name="Grace Supervisor")
+    InstitutionRole.objects.create(
+        user=supervisor, institution=host, role=InstitutionRoleKind.SUPERVISOR
+    )
     plan = services.rotation_plan_create(session=session, actor=coordinator)
-    return {"plan": plan, "coordinator": coordinator}
+    return {"plan": plan, "coordinator": coordinator, "people": people, "supervisor": supervisor}
 
 
 def _solve(tab: Tab) -> None:
@@ -101,5 +112,52 @@ def test_solve_pin_and_solve_again_keeps_the_pin(
     phone.goto(plan.get_absolute_url())
     expect(phone.page.locator(f"#cell-{bo.pk}-1")).to_contain_text("pinned")
     assert_accessible(phone, axe, "plan page on a phone")
-    for each in (tab, phone):
+
+    # Publish: everyone is told; the participant takes their private calendar link.
+    tab.page.get_by_role("button", name="Publish the plan").click()
+    expect(tab.page.get_by_text("The plan is published: 4 people were told.")).to_be_visible()
+    assert_accessible(tab, axe, "published plan page")
+    plan.refresh_from_db()
+
+    participant = open_tab()
+    sign_in(participant, plan_world["people"]["Bo Baptiste"])
+    participant.goto(plan.get_absolute_url())
+    participant.page.get_by_role("button", name="Get a calendar link").click()
+    link = participant.page.get_by_label("Your calendar link")
+    feed_url = link.input_value()
+    assert feed_url.startswith(participant.base_url)
+    assert_accessible(participant, axe, "participant's plan page with the calendar link")
+    fetched = participant.page.context.request.get(feed_url)
+    assert fetched.ok and fetched.headers["content-type"].startswith("text/calendar")
+    calendar = Calendar.from_ical(fetched.body())
+    events = sorted(calendar.walk("VEVENT"), key=lambda e: e.decoded("dtstart"))
+    sites = {s.pk: s for s in selectors.plan_sites(plan)}
+    stays = selectors.stays(plan, plan.published_assignment[str(bo.pk)], sites)
+    assert [(e.decoded("dtstart"), str(e["summary"])) for e in events] == [
+        (stay.start, f"Rotation at {stay.site.site.name}") for stay in stays
+    ]
+    week_two = plan.period_start(1)
+    assert any(
+        e.decoded("dtstart") <= week_two < e.decoded("dtend")
+        and str(e["summary"]) == f"Rotation at {other.site.name}"
+        for e in events
+    ), "the pinned week is in the feed"
+
+    # The site supervisor reads who comes when and reports Bo arriving a week late.
+    supervisor = open_tab(viewport={"width": 375, "height": 740})
+    sign_in(supervisor, plan_world["supervisor"])
+    supervisor.goto(plan.get_absolute_url())
+    expect(supervisor.page.get_by_role("heading", level=1)).to_contain_text("Who is on site")
+    expect(supervisor.page.locator("main")).to_contain_text(
+        plan_world["people"]["Bo Baptiste"].email
+    )
+    assert_accessible(supervisor, axe, "supervisor's roster on a phone")
+    supervisor.page.get_by_role("link", name="Report an absence (Bo Baptiste)").first.click()
+    supervisor.page.get_by_label("Leaves earlier than planned").check()
+    supervisor.page.get_by_label("Date").fill(plan.period_end(2).isoformat())
+    assert_accessible(supervisor, axe, "absence form")
+    supervisor.page.get_by_role("button", name="Report and propose a repair").click()
+    expect(supervisor.page.locator("main")).to_contain_text("Repair proposed")
+    assert_accessible(supervisor, axe, "absence report with its proposal")
+    for each in (tab, phone, participant, supervisor):
         each.assert_clean()

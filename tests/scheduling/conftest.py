@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from medexchange.accounts.models import User
+from medexchange.accounts.choices import InstitutionRoleKind
+from medexchange.accounts.models import InstitutionRole, User
 from medexchange.applications import services as application_services
 from medexchange.applications.models import Application
 from medexchange.catalog.choices import OpportunityKind
 from medexchange.catalog.models import Session
-from medexchange.scheduling import services
+from medexchange.scheduling import selectors, services
 from medexchange.scheduling.models import PlanSolve, RotationPlan
 from tests import factories
 from tests.applications.conftest import applicant_with_profile, open_session, reviewer_of
@@ -142,3 +143,54 @@ def assert_keeps_hard_rules(plan: RotationPlan) -> None:
     for a, b in plan.apart:
         for t in set(where[a]) & set(where[b]):
             assert where[a][t] != where[b][t]
+
+
+def supervisor_of(institution: Any, **kwargs: Any) -> User:
+    user = factories.UserFactory(**kwargs)
+    InstitutionRole.objects.create(
+        user=user, institution=institution, role=InstitutionRoleKind.SUPERVISOR
+    )
+    return user
+
+
+@pytest.fixture
+def supervisor(program: Program) -> User:
+    return supervisor_of(program.host, full_name="Grace Supervisor")
+
+
+@pytest.fixture
+def solved(
+    program: Program, plan: RotationPlan, django_capture_on_commit_callbacks: Any
+) -> RotationPlan:
+    services.rotation_plan_update(
+        plan=plan,
+        actor=program.coordinator,
+        unit="week",
+        start_date=plan.start_date,
+        min_sites=2,
+        min_stay=1,
+        max_stay=None,
+        balance=True,
+    )
+    solve = solve_now(plan, program.coordinator, django_capture_on_commit_callbacks)
+    assert solve.outcome in {"optimal", "feasible"}, solve.error
+    plan.refresh_from_db()
+    return plan
+
+
+def publish(plan: RotationPlan, actor: User, capture: Any) -> Any:
+    with capture(execute=True):
+        publication = services.rotation_plan_publish(plan=plan, actor=actor)
+    plan.refresh_from_db()
+    return publication
+
+
+def move(plan: RotationPlan, actor: User, person: Any, period: int) -> Any:
+    """Move ``person`` in ``period`` to another site; returns (old site, new site)."""
+    cell = plan.cells.get(participant=person, period=period)
+    other = next(s for s in selectors.plan_sites(plan) if s.pk != cell.site_id)
+    old = cell.site
+    services.plan_cell_set(
+        plan=plan, actor=actor, participant=person, period=period, site=other, pinned=False
+    )
+    return old, other

@@ -62,3 +62,38 @@ def policy_solve(world: Any) -> Any:
             result_json={"status": "optimal", "assignment": {}},
         )
     return solve
+
+
+POLICY_FEED_TOKEN = "policy-walk-rotation-feed"
+
+
+def policy_feed(world: Any) -> Any:
+    from medexchange.scheduling.models import CalendarFeed
+
+    plan = policy_plan(world)
+    feed, _ = CalendarFeed.objects.get_or_create(
+        token=POLICY_FEED_TOKEN, defaults={"plan": plan, "participant": plan.participants.get()}
+    )
+    return feed
+
+
+def policy_publication(world: Any) -> Any:
+    from medexchange.scheduling.models import PlanPublication
+
+    plan = policy_plan(world)
+    publication, _ = PlanPublication.objects.get_or_create(
+        plan=plan, version=1, defaults={"assignment": {}}
+    )
+    return publication
+
+
+def policy_absence(world: Any) -> Any:
+    from medexchange.scheduling.models import AbsenceReport
+
+    plan = policy_plan(world)
+    report = AbsenceReport.objects.filter(plan=plan).first()
+    if report is None:
+        report = AbsenceReport.objects.create(
+            plan=plan, participant=plan.participants.get(), kind="no_show", status="failed"
+        )
+    return report

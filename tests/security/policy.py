@@ -556,11 +556,46 @@ SCHEDULING: dict[str, Row] = {
     "scheduling:solve-cancel": _post_only(kwargs=_solve_pk),
     "scheduling:solve-input": host_coordinators(kwargs=_solve_pk),
     "scheduling:solve-result": host_coordinators(kwargs=_solve_pk),
+    # Publishing and what it opens: the walk's plan is not published, so its rosters,
+    # PDFs and calendar feed answer 404 to everyone (tests/scheduling covers published).
+    "scheduling:publish": _post_only(kwargs=_plan_pk),
+    "scheduling:roster": Row(LOGIN, 404, 404, 404, 404, 404, kwargs=_plan_pk),
+    "scheduling:participant-roster-pdf": Row(
+        LOGIN, 404, 404, 404, 404, 404, kwargs=_plan_participant
+    ),
+    "scheduling:site-roster-pdf": Row(
+        LOGIN,
+        404,
+        404,
+        404,
+        404,
+        404,
+        kwargs=lambda w: {
+            **_plan_pk(w),
+            "site_id": _scheduling_object("policy_plan")(w).sites.get().pk,
+        },
+    ),
+    "scheduling:feed-issue": _post_only(kwargs=_plan_pk),
+    "scheduling:feed-revoke": _post_only(
+        kwargs=lambda w: {"pk": _scheduling_object("policy_feed")(w).pk}
+    ),
+    "scheduling:feed": everyone(
+        404, kwargs=lambda w: {"token": _scheduling_object("policy_feed")(w).token}
+    ),
+    "scheduling:absence-new": host_coordinators(kwargs=_plan_participant),
+    "scheduling:absence": host_coordinators(
+        kwargs=lambda w: {"pk": _scheduling_object("policy_absence")(w).pk}
+    ),
+    "scheduling:absence-decide": _post_only(
+        kwargs=lambda w: {"pk": _scheduling_object("policy_absence")(w).pk, "decision": "accept"}
+    ),
 }
 
 SCHEDULING_ADMIN_OBJECTS: dict[tuple[str, str], Callable[[World], Any]] = {
     ("scheduling", "rotationplan"): _scheduling_object("policy_plan"),
     ("scheduling", "plansolve"): _scheduling_object("policy_solve"),
+    ("scheduling", "planpublication"): _scheduling_object("policy_publication"),
+    ("scheduling", "absencereport"): _scheduling_object("policy_absence"),
 }
 
 
@@ -714,6 +749,8 @@ ADMIN_MODELS: tuple[tuple[str, str], ...] = (
     ("matching", "ranking"),
     ("scheduling", "rotationplan"),
     ("scheduling", "plansolve"),
+    ("scheduling", "planpublication"),
+    ("scheduling", "absencereport"),
 )
 
 # What the superuser gets where it is not 200: the audit log is read-only.
@@ -739,7 +776,7 @@ ADMIN_MODEL_OVERRIDES: dict[tuple[str, str], dict[str, Outcome]] = {
     # Rotation plans are read-only in the admin: the services validate and audit.
     **{
         ("scheduling", model): {"add": 403, "delete": 403}
-        for model in ("rotationplan", "plansolve")
+        for model in ("rotationplan", "plansolve", "planpublication", "absencereport")
     },
 }
 

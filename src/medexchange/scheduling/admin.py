@@ -9,7 +9,13 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from medexchange.scheduling.models import PlanSite, PlanSolve, RotationPlan
+from medexchange.scheduling.models import (
+    AbsenceReport,
+    PlanPublication,
+    PlanSite,
+    PlanSolve,
+    RotationPlan,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -56,3 +62,18 @@ class PlanSolveAdmin(ReadOnlyAdmin):
     list_filter = ["status", "outcome"]
     list_select_related = ["plan__session__opportunity"]
     exclude = ["input_json", "result_json"]
+
+
+@admin.register(PlanPublication)
+class PlanPublicationAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "plan", "version", "published_at", "published_by", "notified"]
+    list_select_related = ["plan__session__opportunity", "published_by"]
+    exclude = ["assignment"]
+
+
+@admin.register(AbsenceReport)
+class AbsenceReportAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "plan", "participant", "kind", "day", "status", "reported_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["plan__session__opportunity", "participant"]
+    exclude = ["base"]

@@ -165,6 +165,11 @@ class RotationPlanSerializer(serializers.ModelSerializer):
     @extend_schema_field(PlanCellSerializer(many=True))
     def get_cells(self, obj: RotationPlan) -> list[Any]:
         own = [p.pk for p in self._people(obj)]
+        if not self._manager(obj):
+            # Participants read the plan as published, never the coordinator's edits.
+            published = selectors.published_cells(obj)
+            rows = [published[pk][t] for pk in own for t in sorted(published.get(pk, {}))]
+            return list(PlanCellSerializer(rows, many=True).data)
         cells = obj.cells.filter(participant_id__in=own).order_by("participant", "period")
         return list(PlanCellSerializer(cells, many=True).data)
 

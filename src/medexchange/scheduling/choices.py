@@ -53,3 +53,17 @@ class CellSource(models.TextChoices):
 class PairKind(models.TextChoices):
     TOGETHER = "together", _("Always at the same site")
     APART = "apart", _("Never at the same site")
+
+
+class AbsenceKind(models.TextChoices):
+    LATE_ARRIVAL = "late_arrival", _("Arrives later than planned")
+    EARLY_DEPARTURE = "early_departure", _("Leaves earlier than planned")
+    NO_SHOW = "no_show", _("Is not coming")
+
+
+class AbsenceStatus(models.TextChoices):
+    PROPOSING = "proposing", pgettext_lazy("absence report status", "Repairing the plan")
+    PROPOSED = "proposed", pgettext_lazy("absence report status", "Repair proposed")
+    ACCEPTED = "accepted", pgettext_lazy("absence report status", "Accepted")
+    REJECTED = "rejected", pgettext_lazy("absence report status", "Set aside")
+    FAILED = "failed", pgettext_lazy("absence report status", "No repair found")

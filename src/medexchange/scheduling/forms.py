@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from medexchange.scheduling.choices import PairKind, PlanUnit
+from medexchange.scheduling.choices import AbsenceKind, PairKind, PlanUnit
 from medexchange.scheduling.models import PlanParticipant, PlanSite, RotationPlan
 
 _SPLIT = re.compile(r"[\s,;]+")
@@ -282,3 +282,38 @@ class CellForm(forms.Form):
         field = self.fields["site"]
         assert isinstance(field, forms.TypedChoiceField)  # noqa: S101 - declared above
         field.choices = [("", _("— no site —")), *((s.pk, str(s)) for s in sites)]
+
+
+class AbsenceForm(forms.Form):
+    """A supervisor's (or the coordinator's) report of a late arrival, early departure or
+    no-show; the date is the first day there, or the last day there."""
+
+    kind = forms.ChoiceField(
+        label=gettext_lazy("What happened"),
+        choices=AbsenceKind.choices,
+        widget=forms.RadioSelect,
+    )
+    day = forms.DateField(
+        label=gettext_lazy("Date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy(
+            "Arrives later: the first day on site. Leaves earlier: the last day on site. "
+            "Not needed when the participant is not coming."
+        ),
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note for the coordinator"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") in {
+            AbsenceKind.LATE_ARRIVAL,
+            AbsenceKind.EARLY_DEPARTURE,
+        } and not data.get("day"):
+            self.add_error("day", _("Give the date."))
+        return data

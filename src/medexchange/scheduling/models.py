@@ -19,15 +19,25 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from medexchange.accounts.choices import InstitutionRoleKind
 from medexchange.applications.models import reviewed_institution_ids
 from medexchange.scheduling.choices import (
     UNIT_DAYS,
+    AbsenceKind,
+    AbsenceStatus,
     CellSource,
     PlanStatus,
     PlanUnit,
     SolveStage,
     SolveStatus,
 )
+
+
+def supervised_institution_ids(user: Any) -> Any:
+    """Institutions where ``user`` supervises participants on site."""
+    return user.institution_roles.filter(role=InstitutionRoleKind.SUPERVISOR).values_list(
+        "institution_id", flat=True
+    )
 
 
 class RotationPlanQuerySet(models.QuerySet["RotationPlan"]):
@@ -47,9 +57,21 @@ class RotationPlanQuerySet(models.QuerySet["RotationPlan"]):
             return self
         return self.filter(session__opportunity__host_id__in=reviewed_institution_ids(user))
 
+    def supervised_by(self, user: Any) -> RotationPlanQuerySet:
+        """Published plans with a site of an institution where ``user`` is a site supervisor."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.filter(published_at__isnull=False)
+        sites = PlanSite.objects.filter(
+            site__institution_id__in=supervised_institution_ids(user)
+        ).values("plan_id")
+        return self.filter(published_at__isnull=False, pk__in=sites)
+
     def visible_to(self, user: Any) -> RotationPlanQuerySet:
         """The host's coordinators and reviewers; a participant once the plan is published
-        (they then see only their own row, see ``selectors.visible_participants``)."""
+        (they then see only their own row, see ``selectors.visible_participants``); a site
+        supervisor once it is published (their sites' rosters only)."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
@@ -58,7 +80,9 @@ class RotationPlanQuerySet(models.QuerySet["RotationPlan"]):
             "plan_id"
         )
         return self.filter(
-            Q(pk__in=self.managed_by(user).values("pk")) | Q(published_at__isnull=False, pk__in=own)
+            Q(pk__in=self.managed_by(user).values("pk"))
+            | Q(published_at__isnull=False, pk__in=own)
+            | Q(pk__in=self.supervised_by(user).values("pk"))
         )
 
 
@@ -109,9 +133,10 @@ class RotationPlan(models.Model):
         default=PlanStatus.DRAFT,
         db_index=True,
     )
-    # Publishing (notifications, calendar feeds, the roster) comes later: the published
-    # assignment is a copy of the cells at that moment ({participant pk: {period: site pk}}).
+    #: When the plan was last published; participants, supervisors and the calendar
+    #: feeds see the published assignment, never the working cells.
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    #: The cells as last published: {"<participant pk>": {"<period>": site pk}}.
     published_assignment = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -220,6 +245,8 @@ class PlanParticipant(models.Model):
     preferences = models.JSONField(_("preferred sites"), default=list, blank=True)
     must_visit = models.JSONField(_("must visit"), default=list, blank=True)
     must_not_visit = models.JSONField(_("must not visit"), default=list, blank=True)
+    #: Not coming after all (an accepted no-show report): left out of every solve.
+    excluded = models.BooleanField(_("not coming"), default=False)
 
     class Meta:
         verbose_name = _("plan participant")
@@ -314,6 +341,8 @@ class PlanSolve(models.Model):
     #: The greedy baseline's score and broken rules, for comparison.
     baseline = models.JSONField(default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
+    #: A proposal (for an absence report) is solved but not applied to the cells.
+    is_proposal = models.BooleanField(_("proposal only"), default=False)
 
     objects = PlanSolveQuerySet.as_manager()
 
@@ -331,3 +360,155 @@ class PlanSolve(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in {SolveStatus.QUEUED, SolveStatus.RUNNING}
+
+
+class PlanPublicationQuerySet(models.QuerySet["PlanPublication"]):
+    def visible_to(self, user: Any) -> PlanPublicationQuerySet:
+        return self.filter(plan__in=RotationPlan.objects.managed_by(user))
+
+
+class PlanPublication(models.Model):
+    """One publication of a plan: what was published and what changed since the last."""
+
+    plan = models.ForeignKey(RotationPlan, on_delete=models.CASCADE, related_name="publications")
+    version = models.PositiveIntegerField(_("version"))
+    published_at = models.DateTimeField(_("published"), auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assignment = models.JSONField(default=dict)
+    #: [{"participant": pk, "period": t, "from": site pk | None, "to": site pk | None}, …]
+    changes = models.JSONField(default=list, blank=True)
+    notified = models.PositiveIntegerField(_("people notified"), default=0)
+
+    objects = PlanPublicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("plan publication")
+        verbose_name_plural = _("plan publications")
+        ordering = ["plan", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "version"], name="one_plan_publication_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} · v{self.version}"
+
+
+def _feed_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)
+
+
+class CalendarFeedQuerySet(models.QuerySet["CalendarFeed"]):
+    def active(self) -> CalendarFeedQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class CalendarFeed(models.Model):
+    """A private iCalendar feed of one participant's or one site's published rotation.
+
+    The secret token in its URL is the only key (calendar apps cannot sign in);
+    revoking it stops the URL at once and a new one can be issued."""
+
+    plan = models.ForeignKey(RotationPlan, on_delete=models.CASCADE, related_name="feeds")
+    participant = models.ForeignKey(
+        PlanParticipant, null=True, blank=True, on_delete=models.CASCADE, related_name="feeds"
+    )
+    site = models.ForeignKey(
+        PlanSite, null=True, blank=True, on_delete=models.CASCADE, related_name="feeds"
+    )
+    token = models.CharField(max_length=64, unique=True, default=_feed_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_read_at = models.DateTimeField(_("last read"), null=True, blank=True)
+
+    objects = CalendarFeedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        ordering = ["plan", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(participant__isnull=True, site__isnull=False)
+                | Q(participant__isnull=False, site__isnull=True),
+                name="calendar_feed_of_participant_or_site",
+            ),
+            models.UniqueConstraint(
+                fields=["participant"],
+                condition=Q(revoked_at__isnull=True, participant__isnull=False),
+                name="one_active_feed_per_participant",
+            ),
+            models.UniqueConstraint(
+                fields=["site"],
+                condition=Q(revoked_at__isnull=True, site__isnull=False),
+                name="one_active_feed_per_site",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} · {self.participant or self.site}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("scheduling:feed", kwargs={"token": self.token})
+
+
+class AbsenceReportQuerySet(models.QuerySet["AbsenceReport"]):
+    def visible_to(self, user: Any) -> AbsenceReportQuerySet:
+        """The host's people see every report of their plans; a supervisor their own."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(plan__in=RotationPlan.objects.managed_by(user)) | Q(reported_by=user))
+
+
+class AbsenceReport(models.Model):
+    """A supervisor's (or coordinator's) report that a participant arrives late, leaves
+    early or does not come; it proposes a repaired plan the coordinator accepts or not."""
+
+    plan = models.ForeignKey(RotationPlan, on_delete=models.CASCADE, related_name="absences")
+    participant = models.ForeignKey(
+        PlanParticipant, on_delete=models.CASCADE, related_name="absences"
+    )
+    site = models.ForeignKey(
+        PlanSite, null=True, blank=True, on_delete=models.SET_NULL, related_name="absences"
+    )
+    kind = models.CharField(_("what happened"), max_length=20, choices=AbsenceKind.choices)
+    #: late arrival: the first day there; early departure: the last day there.
+    day = models.DateField(_("date"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=AbsenceStatus.choices,
+        default=AbsenceStatus.PROPOSING,
+        db_index=True,
+    )
+    proposal = models.OneToOneField(
+        PlanSolve, null=True, blank=True, on_delete=models.SET_NULL, related_name="absence"
+    )
+    #: The working assignment the proposal repaired (publication format); accepting is
+    #: refused once the cells differ from it.
+    base = models.JSONField(default=dict, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reported_at = models.DateTimeField(_("reported"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    objects = AbsenceReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("absence report")
+        verbose_name_plural = _("absence reports")
+        ordering = ["-reported_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.participant} · {self.get_kind_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("scheduling:absence", kwargs={"pk": self.pk})

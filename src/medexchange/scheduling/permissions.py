@@ -6,7 +6,7 @@ from typing import Any
 
 from medexchange.catalog.choices import OpportunityKind
 from medexchange.catalog.models import Session
-from medexchange.scheduling.models import RotationPlan
+from medexchange.scheduling.models import PlanParticipant, PlanSite, RotationPlan
 
 
 def can_edit_plan(user: Any, plan: RotationPlan) -> bool:
@@ -22,3 +22,21 @@ def can_plan_session(user: Any, session: Session) -> bool:
         .filter(pk=session.pk, opportunity__kind=OpportunityKind.EXCHANGE_PROGRAM)
         .exists()
     )
+
+
+def can_read_participant(user: Any, participant: PlanParticipant) -> bool:
+    """The participant themself (once published) and the host's people."""
+    if RotationPlan.objects.managed_by(user).filter(pk=participant.plan_id).exists():
+        return True
+    return bool(
+        user.is_authenticated
+        and participant.placement.application.applicant_id == user.pk
+        and RotationPlan.objects.filter(pk=participant.plan_id, published_at__isnull=False).exists()
+    )
+
+
+def can_read_site(user: Any, site: PlanSite) -> bool:
+    """The host's people, and the site's supervisors once the plan is published."""
+    from medexchange.scheduling.selectors import supervised_sites
+
+    return any(s.pk == site.pk for s in supervised_sites(site.plan, user))

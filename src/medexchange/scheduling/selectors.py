@@ -7,6 +7,7 @@ reader's language here, with names filled in from the plan.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,8 +49,11 @@ def plan_sites(plan: RotationPlan) -> list[PlanSite]:
 
 
 def plan_participants(plan: RotationPlan) -> list[PlanParticipant]:
+    """The participants the plan places (not those reported as not coming)."""
     return list(
-        plan.participants.select_related("placement__application__applicant").order_by("pk")
+        plan.participants.filter(excluded=False)
+        .select_related("placement__application__applicant")
+        .order_by("pk")
     )
 
 
@@ -533,8 +537,12 @@ def grid(
     people: list[PlanParticipant],
     sites: list[PlanSite],
     feedback: Feedback,
+    *,
+    published: bool = False,
 ) -> list[GridRow]:
-    rows = assignment_of(plan)
+    """The participants-by-periods grid: the working cells, or (``published``) the
+    assignment as last published, which is all a participant ever sees."""
+    rows = published_cells(plan) if published else assignment_of(plan)
     by_site = {site.pk: site for site in sites}
     problems = feedback.by_cell()
     labels = [period_label(plan, t) for t in range(plan.period_count)]
@@ -588,3 +596,223 @@ def occupancy(plan: RotationPlan, sites: list[PlanSite], feedback: Feedback) -> 
             )
         out.append(OccupancyRow(site=site, cells=cells))
     return out
+
+
+# --------------------------------------------------------------------------- published
+
+#: The publication format: {"<participant pk>": {"<period index>": site pk}}.
+Assignment = dict[str, dict[str, int]]
+
+
+def working_assignment(plan: RotationPlan) -> Assignment:
+    """The current cells in the publication format (participants not coming left out)."""
+    rows: dict[str, dict[str, int]] = defaultdict(dict)
+    cells = plan.cells.filter(participant__excluded=False).values_list(
+        "participant_id", "period", "site_id"
+    )
+    for participant_id, period, site_id in cells.order_by("participant_id", "period"):
+        rows[str(participant_id)][str(period)] = site_id
+    return dict(rows)
+
+
+def published_cells(plan: RotationPlan) -> dict[int, dict[int, PlanCell]]:
+    """The published assignment as unsaved cells, shaped like ``assignment_of``."""
+    out: dict[int, dict[int, PlanCell]] = defaultdict(dict)
+    for participant, row in (plan.published_assignment or {}).items():
+        for period, site in row.items():
+            out[int(participant)][int(period)] = PlanCell(
+                plan=plan, participant_id=int(participant), period=int(period), site_id=site
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class Change:
+    """One cell that differs between two assignments."""
+
+    participant: int
+    period: int
+    before: int | None
+    after: int | None
+
+
+def assignment_changes(old: Assignment, new: Assignment) -> list[Change]:
+    changes = []
+    for person in sorted({*old, *new}, key=int):
+        before, after = old.get(person, {}), new.get(person, {})
+        for period in sorted({*before, *after}, key=int):
+            if before.get(period) != after.get(period):
+                changes.append(
+                    Change(int(person), int(period), before.get(period), after.get(period))
+                )
+    return changes
+
+
+def unpublished_changes(plan: RotationPlan) -> list[Change]:
+    """What publishing now would change for people (nothing before a first publication)."""
+    if plan.published_at is None:
+        return []
+    return assignment_changes(plan.published_assignment or {}, working_assignment(plan))
+
+
+@dataclass(frozen=True)
+class Stay:
+    """Consecutive periods of one participant at one site."""
+
+    site: PlanSite
+    first: int
+    last: int
+    start: dt.date
+    end: dt.date
+    label: str
+
+
+def stays(plan: RotationPlan, row: dict[str, int], sites: dict[int, PlanSite]) -> list[Stay]:
+    """A participant's published row as stays, in order (a gap or a move ends one)."""
+    out: list[Stay] = []
+    run: list[int] = []
+    site_of = {int(t): pk for t, pk in row.items()}
+
+    def close() -> None:
+        if run and site_of[run[0]] in sites:
+            first, last = run[0], run[-1]
+            out.append(
+                Stay(
+                    site=sites[site_of[first]],
+                    first=first,
+                    last=last,
+                    start=plan.period_start(first),
+                    end=min(plan.period_end(last), plan.session.end_date),
+                    label=period_span_label(plan, first, last),
+                )
+            )
+
+    for t in sorted(site_of):
+        if run and (t != run[-1] + 1 or site_of[t] != site_of[run[-1]]):
+            close()
+            run = []
+        run.append(t)
+    close()
+    return out
+
+
+def period_span_label(plan: RotationPlan, first: int, last: int) -> str:
+    """ "week 2" or "weeks 2-3" with the dates, in the reader's language."""
+    start = formats.date_format(plan.period_start(first), "SHORT_DATE_FORMAT")
+    end = formats.date_format(plan.period_end(last), "SHORT_DATE_FORMAT")
+    if first == last:
+        return _("%(period)s (%(start)s \u2013 %(end)s)") % {
+            "period": period_label(plan, first),
+            "start": start,
+            "end": end,
+        }
+    if plan.unit == PlanUnit.DAY:
+        span = _("days %(first)d\u2013%(last)d") % {"first": first + 1, "last": last + 1}
+    else:
+        span = _("weeks %(first)d\u2013%(last)d") % {"first": first + 1, "last": last + 1}
+    return _("%(period)s (%(start)s \u2013 %(end)s)") % {"period": span, "start": start, "end": end}
+
+
+@dataclass
+class RosterPerson:
+    participant: PlanParticipant
+    name: str
+    email: str
+    phone: str
+    languages: list[str]
+    home: str
+
+
+@dataclass
+class RosterPeriod:
+    index: int
+    label: str
+    dates: str
+    people: list[RosterPerson]
+
+
+def roster_person(person: PlanParticipant) -> RosterPerson:
+    applicant = person.placement.application.applicant
+    profile = getattr(applicant, "applicant_profile", None) if applicant else None
+    home = ""
+    if profile is not None:
+        home = str(profile.home_institution or profile.home_institution_name or "")
+    return RosterPerson(
+        participant=person,
+        name=person.name,
+        email=applicant.email if applicant else "",
+        phone=profile.phone if profile else "",
+        languages=language_names(person.languages),
+        home=home,
+    )
+
+
+def language_names(codes: list[str]) -> list[str]:
+    from django.utils.translation import get_language_info
+
+    names = []
+    for code in codes:
+        try:
+            names.append(str(get_language_info(code)["name_translated"]))
+        except KeyError:
+            names.append(code)
+    return names
+
+
+def roster_people(plan: RotationPlan) -> dict[int, RosterPerson]:
+    """Everyone of the plan with contact details, in one query."""
+    people = plan.participants.select_related(
+        "placement__application__applicant__applicant_profile__home_institution"
+    )
+    return {person.pk: roster_person(person) for person in people}
+
+
+def site_roster(
+    plan: RotationPlan, site: PlanSite, people: dict[int, RosterPerson] | None = None
+) -> list[RosterPeriod]:
+    """Who is at ``site`` in each period of the published plan."""
+    people = roster_people(plan) if people is None else people
+    here: dict[int, list[RosterPerson]] = defaultdict(list)
+    for participant, row in (plan.published_assignment or {}).items():
+        for period, site_pk in row.items():
+            if site_pk == site.pk and int(participant) in people:
+                here[int(period)].append(people[int(participant)])
+    heads = period_heads(plan)
+    return [
+        RosterPeriod(
+            index=head.index,
+            label=head.label,
+            dates=head.dates,
+            people=sorted(here.get(head.index, []), key=lambda p: p.name.casefold()),
+        )
+        for head in heads
+    ]
+
+
+def supervisors_of(site: PlanSite) -> list[Any]:
+    """The site supervisors of the institution that owns the site."""
+    from medexchange.accounts.choices import InstitutionRoleKind
+    from medexchange.accounts.models import User
+
+    return list(
+        User.objects.filter(
+            is_active=True,
+            institution_roles__institution_id=site.site.institution_id,
+            institution_roles__role=InstitutionRoleKind.SUPERVISOR,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def supervised_sites(plan: RotationPlan, user: Any) -> list[PlanSite]:
+    """The plan's sites whose roster ``user`` may read as a site supervisor."""
+    sites = plan_sites(plan)
+    if RotationPlan.objects.managed_by(user).filter(pk=plan.pk).exists():
+        return sites
+    if not RotationPlan.objects.supervised_by(user).filter(pk=plan.pk).exists():
+        return []
+    from medexchange.scheduling.models import supervised_institution_ids
+
+    mine = set(supervised_institution_ids(user))
+    return [site for site in sites if site.site.institution_id in mine]

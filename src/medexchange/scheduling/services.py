@@ -17,6 +17,7 @@ import math
 import re
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,17 +25,22 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from medexchange.catalog.models import Session
 from medexchange.common.languages import is_known_language
+from medexchange.common.notifications import notify_users
 from medexchange.common.runs import RunCancelled, run_stage
 from medexchange.common.services import audit_record
 from medexchange.engines import scheduling as engine
 from medexchange.scheduling import selectors
 from medexchange.scheduling.choices import (
     UNIT_DAYS,
+    AbsenceKind,
+    AbsenceStatus,
     CellSource,
     PairKind,
     PlanStatus,
@@ -43,13 +49,21 @@ from medexchange.scheduling.choices import (
     SolveStatus,
 )
 from medexchange.scheduling.models import (
+    AbsenceReport,
+    CalendarFeed,
     PlanCell,
     PlanParticipant,
+    PlanPublication,
     PlanSite,
     PlanSolve,
     RotationPlan,
 )
-from medexchange.scheduling.permissions import can_edit_plan, can_plan_session
+from medexchange.scheduling.permissions import (
+    can_edit_plan,
+    can_plan_session,
+    can_read_participant,
+    can_read_site,
+)
 
 DEFAULT_SOLVE_SECONDS = 20.0
 SHORT_NAME_MAX = 24
@@ -792,7 +806,12 @@ def plan_solve_start(*, plan: RotationPlan, actor: Any) -> PlanSolve:
 
 def _settled_status(plan: RotationPlan) -> str:
     """Where a plan goes back to when a solve ends without a new assignment."""
-    last = plan.solves.filter(status=SolveStatus.DONE).exclude(outcome="").order_by("-pk").first()
+    last = (
+        plan.solves.filter(status=SolveStatus.DONE, is_proposal=False)
+        .exclude(outcome="")
+        .order_by("-pk")
+        .first()
+    )
     if last is not None and last.outcome in {"infeasible", "unknown"}:
         return PlanStatus.FAILED
     return PlanStatus.SOLVED if plan.cells.exists() else PlanStatus.DRAFT
@@ -900,7 +919,8 @@ def plan_solve_execute(*, solve_id: int) -> PlanSolve | None:
     try:
         _stage(solve_id, SolveStage.BUILDING, 10)
         plan = RotationPlan.objects.get(pk=solve.plan_id)
-        data = selectors.plan_json(plan)
+        report = AbsenceReport.objects.filter(proposal_id=solve_id).first()
+        data = absence_plan_json(report) if report is not None else selectors.plan_json(plan)
         parsed = engine.parse_plan(data)
         _stage(
             solve_id,
@@ -918,10 +938,15 @@ def plan_solve_execute(*, solve_id: int) -> PlanSolve | None:
             if PlanSolve.objects.filter(pk=solve_id, cancel_requested_at__isnull=False).exists():
                 raise RunCancelled
             found = solution.status in {"optimal", "feasible"}
-            if found:
-                _save_assignment(plan, solution.assignment)
-            plan.status = PlanStatus.SOLVED if found else PlanStatus.FAILED
-            plan.save(update_fields=["status", "updated_at"])
+            if report is not None:
+                AbsenceReport.objects.filter(pk=report.pk, status=AbsenceStatus.PROPOSING).update(
+                    status=AbsenceStatus.PROPOSED if found else AbsenceStatus.FAILED
+                )
+            else:
+                if found:
+                    _save_assignment(plan, solution.assignment)
+                plan.status = PlanStatus.SOLVED if found else PlanStatus.FAILED
+                plan.save(update_fields=["status", "updated_at"])
             return _finish(
                 solve_id,
                 SolveStatus.DONE,
@@ -990,6 +1015,10 @@ def _finish(solve_id: int, status: str, *, action: str, **values: Any) -> PlanSo
             setattr(solve, name, value)
         solve.save()
         plan = RotationPlan.objects.select_for_update().get(pk=solve.plan_id)
+        if status != SolveStatus.DONE and solve.is_proposal:
+            AbsenceReport.objects.filter(proposal=solve, status=AbsenceStatus.PROPOSING).update(
+                status=AbsenceStatus.FAILED
+            )
         if status != SolveStatus.DONE and plan.status == PlanStatus.SOLVING:
             plan.status = _settled_status(plan)
             plan.save(update_fields=["status", "updated_at"])
@@ -1002,3 +1031,632 @@ def _finish(solve_id: int, status: str, *, action: str, **values: Any) -> PlanSo
             data={"error": values["error"]} if "error" in values else None,
         )
     return solve
+
+
+# --------------------------------------------------------------------------- publishing
+
+EMAIL_TEMPLATE = "scheduling/email/plan"
+
+
+def _host_coordinators(plan: RotationPlan) -> list[Any]:
+    from medexchange.accounts.choices import InstitutionRoleKind
+    from medexchange.accounts.models import User
+
+    return list(
+        User.objects.filter(
+            is_active=True,
+            institution_roles__institution_id=plan.session.opportunity.host_id,
+            institution_roles__role=InstitutionRoleKind.COORDINATOR,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+class _Text:
+    """A sentence list rendered when ``str()`` is called: in the recipient's language
+    (``notify_users`` renders each notification under its recipient's language)."""
+
+    def __init__(self, render: Any) -> None:
+        self.render = render
+
+    def __str__(self) -> str:
+        return str(self.render())
+
+
+def _rotation_text(plan: RotationPlan, row: dict[str, int], sites: dict[int, PlanSite]) -> _Text:
+    def render() -> str:
+        parts = [
+            _("%(when)s: %(site)s") % {"when": stay.label, "site": stay.site.site.name}
+            for stay in selectors.stays(plan, row, sites)
+        ]
+        return "; ".join(parts) or _("no site in any period")
+
+    return _Text(render)
+
+
+def _where(site_pk: int | None, sites: dict[int, PlanSite]) -> str:
+    if site_pk is None:
+        return _("no site")
+    site = sites.get(site_pk)
+    return site.site.name if site else "?"
+
+
+def _participant_changes_text(
+    plan: RotationPlan, changes: list[selectors.Change], sites: dict[int, PlanSite]
+) -> _Text:
+    def render() -> str:
+        return "; ".join(
+            _("%(when)s: %(before)s → %(after)s")
+            % {
+                "when": selectors.period_span_label(plan, change.period, change.period),
+                "before": _where(change.before, sites),
+                "after": _where(change.after, sites),
+            }
+            for change in changes
+        )
+
+    return _Text(render)
+
+
+def _site_lines(
+    plan: RotationPlan,
+    site: PlanSite,
+    changes: list[selectors.Change],
+    names: dict[int, str],
+) -> list[str]:
+    lines = []
+    for change in changes:
+        when = selectors.period_span_label(plan, change.period, change.period)
+        who = names.get(change.participant, "?")
+        if change.after == site.pk:
+            lines.append(_("%(who)s now comes in %(when)s") % {"who": who, "when": when})
+        elif change.before == site.pk:
+            lines.append(_("%(who)s no longer comes in %(when)s") % {"who": who, "when": when})
+    return lines
+
+
+def _supervisor_text(
+    plan: RotationPlan,
+    parts: list[tuple[PlanSite, list[selectors.Change] | None]],
+    names: dict[int, str],
+) -> _Text:
+    """Per site of the supervisor: who comes when (first publication) or what changed."""
+
+    def render() -> str:
+        out = []
+        for site, changes in parts:
+            if changes is None:
+                roster = [
+                    _("%(when)s: %(who)s")
+                    % {
+                        "when": period.label,
+                        "who": ", ".join(p.name for p in period.people) or _("nobody"),
+                    }
+                    for period in selectors.site_roster(plan, site)
+                ]
+                body = "; ".join(roster)
+            else:
+                body = "; ".join(_site_lines(plan, site, changes, names))
+            out.append(_("At %(site)s: %(details)s") % {"site": site.site.name, "details": body})
+        return " ".join(out)
+
+    return _Text(render)
+
+
+def rotation_plan_publish(*, plan: RotationPlan, actor: Any) -> PlanPublication | None:
+    """Publish the cells as they stand: participants, site supervisors and the calendar
+    feeds see them from now on. A first publication tells everyone their rotation; a
+    later one tells only the people whose rotation or site changed, with the difference.
+    Nothing changed since the last publication: nothing is published (returns None)."""
+    _require_editor(actor, plan)
+    with transaction.atomic():
+        plan = _locked(plan)
+        if plan.solves.filter(status__in=[SolveStatus.QUEUED, SolveStatus.RUNNING]).exists():
+            raise ValidationError(
+                _("A solve of this plan is under way: wait for it before publishing."),
+                code="pending",
+            )
+        sites = {site.pk: site for site in selectors.plan_sites(plan)}
+        people = {p.pk: p for p in selectors.plan_participants(plan)}
+        new = selectors.working_assignment(plan)
+        if not any(new.values()):
+            raise ValidationError(
+                _("The plan places nobody yet: solve it or set cells before publishing."),
+                code="empty",
+            )
+        first = plan.published_at is None
+        old = plan.published_assignment or {}
+        changes = [] if first else selectors.assignment_changes(old, new)
+        if not first and not changes:
+            return None
+        last = plan.publications.order_by("-version").values_list("version", flat=True).first()
+        version = (last or 0) + 1
+        plan.published_at = timezone.now()
+        plan.published_assignment = new
+        plan.save(update_fields=["published_at", "published_assignment", "updated_at"])
+        names = {pk: person.name for pk, person in people.items()}
+        notified = _tell_published(plan, sites, people, names, new, None if first else changes)
+        publication = PlanPublication.objects.create(
+            plan=plan,
+            version=version,
+            published_by=actor,
+            assignment=new,
+            changes=[
+                {"participant": c.participant, "period": c.period, "from": c.before, "to": c.after}
+                for c in changes
+            ],
+            notified=notified,
+        )
+        audit_record(
+            actor=actor,
+            action="rotation_plan.published",
+            target=plan,
+            data={"version": version, "changes": len(changes), "notified": notified},
+        )
+    return publication
+
+
+def _tell_published(
+    plan: RotationPlan,
+    sites: dict[int, PlanSite],
+    people: dict[int, PlanParticipant],
+    names: dict[int, str],
+    new: selectors.Assignment,
+    changes: list[selectors.Change] | None,
+) -> int:
+    """Notify participants and supervisors (only the affected ones after a change)."""
+    program = plan.session.opportunity.title
+    url = plan.get_absolute_url()
+    told = 0
+    by_person: dict[int, list[selectors.Change]] = defaultdict(list)
+    by_site: dict[int, list[selectors.Change]] = defaultdict(list)
+    for change in changes or []:
+        by_person[change.participant].append(change)
+        for site_pk in {change.before, change.after} - {None}:
+            by_site[int(site_pk)].append(change)  # type: ignore[arg-type]
+    for pk, person in people.items():
+        applicant = person.placement.application.applicant
+        if applicant is None or not applicant.is_active:
+            continue
+        if changes is None:
+            message = gettext_noop("Your rotation in %(program)s is published: %(rotation)s")
+            params: dict[str, Any] = {
+                "program": program,
+                "rotation": _rotation_text(plan, new.get(str(pk), {}), sites),
+            }
+        elif pk in by_person:
+            message = gettext_noop("Your rotation in %(program)s changed: %(changes)s")
+            params = {
+                "program": program,
+                "changes": _participant_changes_text(plan, by_person[pk], sites),
+            }
+        else:
+            continue
+        notify_users(
+            users=[applicant],
+            message=message,
+            params=params,
+            url=url,
+            email_template=EMAIL_TEMPLATE,
+            email_context={"program": program},
+        )
+        told += 1
+    supervisors: dict[int, tuple[Any, list[tuple[PlanSite, list[selectors.Change] | None]]]] = {}
+    for site in sites.values():
+        if changes is not None and site.pk not in by_site:
+            continue
+        for user in selectors.supervisors_of(site):
+            entry = supervisors.setdefault(user.pk, (user, []))
+            entry[1].append((site, None if changes is None else by_site[site.pk]))
+    for user, parts in supervisors.values():
+        notify_users(
+            users=[user],
+            message=gettext_noop("The rotation plan of %(program)s: %(details)s")
+            if changes is None
+            else gettext_noop("The rotation plan of %(program)s changed. %(details)s"),
+            params={"program": program, "details": _supervisor_text(plan, parts, names)},
+            url=reverse("scheduling:roster", kwargs={"pk": plan.pk}),
+            email_template=EMAIL_TEMPLATE,
+            email_context={"program": program},
+        )
+        told += 1
+    return told
+
+
+# --------------------------------------------------------------------------- calendar feeds
+
+
+def calendar_feed_issue(
+    *,
+    plan: RotationPlan,
+    actor: Any,
+    participant: PlanParticipant | None = None,
+    site: PlanSite | None = None,
+) -> CalendarFeed:
+    """The active private feed of a participant or a site, issued on first use."""
+    if (participant is None) == (site is None):
+        raise ValidationError(_("A calendar feed is of one participant or of one site."))
+    if participant is not None and not can_read_participant(actor, participant):
+        raise PermissionDenied
+    if site is not None and not can_read_site(actor, site):
+        raise PermissionDenied
+    with transaction.atomic():
+        _locked(plan)
+        feeds = CalendarFeed.objects.active().filter(plan=plan)
+        found = (
+            feeds.filter(participant=participant) if participant else feeds.filter(site=site)
+        ).first()
+        if found is not None:
+            return found
+        feed = CalendarFeed.objects.create(plan=plan, participant=participant, site=site)
+        audit_record(actor=actor, action="calendar_feed.issued", target=feed)
+    return feed
+
+
+def calendar_feed_revoke(*, feed: CalendarFeed, actor: Any) -> CalendarFeed:
+    """Stop the feed's URL at once (a leaked link); a new one can then be issued."""
+    if feed.participant is not None and not can_read_participant(actor, feed.participant):
+        raise PermissionDenied
+    if feed.site is not None and not can_read_site(actor, feed.site):
+        raise PermissionDenied
+    with transaction.atomic():
+        feed = CalendarFeed.objects.select_for_update().get(pk=feed.pk)
+        if feed.revoked_at is not None:
+            raise ValidationError(_("This calendar link was already revoked."))
+        feed.revoked_at = timezone.now()
+        feed.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action="calendar_feed.revoked",
+            target=feed,
+            from_state="active",
+            to_state="revoked",
+        )
+    return feed
+
+
+def calendar_feed_read(*, token: str) -> CalendarFeed | None:
+    """The active feed of a token (None: unknown or revoked); stamps the last read."""
+    if not token or len(token) > 64:
+        return None
+    feed = (
+        CalendarFeed.objects.active()
+        .select_related("plan__session__opportunity__host", "participant", "site__site")
+        .filter(token=token, plan__published_at__isnull=False)
+        .first()
+    )
+    if feed is not None:
+        CalendarFeed.objects.filter(pk=feed.pk).update(last_read_at=timezone.now())
+    return feed
+
+
+# --------------------------------------------------------------------------- absences
+
+
+def _new_stay(
+    plan: RotationPlan, participant: PlanParticipant, kind: str, day: dt.date | None
+) -> tuple[dt.date, dt.date]:
+    """The participant's stay once the report is accepted (field errors when impossible)."""
+    if kind == AbsenceKind.NO_SHOW:
+        return participant.arrival, participant.departure
+    if day is None:
+        raise ValidationError({"day": [_("Give the date.")]})
+    if kind == AbsenceKind.LATE_ARRIVAL:
+        if not participant.arrival < day <= participant.departure:
+            raise ValidationError(
+                {
+                    "day": [
+                        _(
+                            "A late arrival is after the planned arrival (%(arrival)s) and "
+                            "no later than the departure (%(departure)s)."
+                        )
+                        % {
+                            "arrival": formats.date_format(participant.arrival),
+                            "departure": formats.date_format(participant.departure),
+                        }
+                    ]
+                }
+            )
+        return day, participant.departure
+    if not participant.arrival <= day < participant.departure:
+        raise ValidationError(
+            {
+                "day": [
+                    _(
+                        "An early departure is before the planned departure (%(departure)s) "
+                        "and no earlier than the arrival (%(arrival)s)."
+                    )
+                    % {
+                        "arrival": formats.date_format(participant.arrival),
+                        "departure": formats.date_format(participant.departure),
+                    }
+                ]
+            }
+        )
+    return participant.arrival, day
+
+
+def absence_plan_json(report: AbsenceReport) -> dict[str, Any]:
+    """The plan as it would be after the report: the participant's stay shortened (or the
+    participant gone), their pins outside the new stay dropped; every cell as previous."""
+    plan = report.plan
+    person = report.participant
+    data = selectors.plan_json(plan)
+    key = person.engine_id
+    if report.kind == AbsenceKind.NO_SHOW:
+        data["participants"] = [p for p in data["participants"] if p["id"] != key]
+        for section in ("pinned", "previous"):
+            data.get(section, {}).pop(key, None)
+        for rule in ("together", "apart"):
+            data["rules"][rule] = [pair for pair in data["rules"][rule] if key not in pair]
+        return data
+    arrival, departure = _new_stay(plan, person, report.kind, report.day)
+    last = plan.period_count - 1
+    first_t = min(max(plan.period_of(arrival), 0), last)
+    last_t = min(max(plan.period_of(departure), 0), last)
+    for item in data["participants"]:
+        if item["id"] == key:
+            item["arrival"], item["departure"] = plan.period_id(first_t), plan.period_id(last_t)
+    inside = {plan.period_id(t) for t in range(first_t, last_t + 1)}
+    for section in ("pinned", "previous"):
+        row = data.get(section, {}).get(key)
+        if row is not None:
+            data[section][key] = {t: site for t, site in row.items() if t in inside}
+    return data
+
+
+def _proposal_assignment(plan: RotationPlan, result: dict[str, Any]) -> selectors.Assignment:
+    """The engine's assignment in the publication format."""
+    index = {plan.period_id(t): t for t in range(plan.period_count)}
+    out: dict[str, dict[str, int]] = {}
+    for person, row in (result.get("assignment") or {}).items():
+        cells = {
+            str(index[period]): int(site[1:])
+            for period, site in row.items()
+            if period in index and site
+        }
+        if cells:
+            out[person[1:]] = dict(sorted(cells.items(), key=lambda kv: int(kv[0])))
+    return out
+
+
+def absence_proposal(report: AbsenceReport) -> selectors.Assignment | None:
+    solve = report.proposal
+    if solve is None or solve.status != SolveStatus.DONE or not solve.result_json:
+        return None
+    if solve.outcome not in {"optimal", "feasible"}:
+        return None
+    return _proposal_assignment(report.plan, solve.result_json)
+
+
+def _queue_proposal(report: AbsenceReport, actor: Any) -> PlanSolve | None:
+    """Queue the repair solve of a report, unless another solve of the plan is under way."""
+    from medexchange.scheduling import tasks
+
+    plan = report.plan
+    if plan.solves.filter(status__in=[SolveStatus.QUEUED, SolveStatus.RUNNING]).exists():
+        return None
+    solve = PlanSolve.objects.create(plan=plan, started_by=actor, is_proposal=True)
+    report.proposal = solve
+    report.base = selectors.working_assignment(plan)
+    report.status = AbsenceStatus.PROPOSING
+    report.save(update_fields=["proposal", "base", "status"])
+    transaction.on_commit(lambda: tasks.plan_solve_execute.delay(solve.pk))
+    return solve
+
+
+def absence_report_create(
+    *,
+    plan: RotationPlan,
+    participant: PlanParticipant,
+    kind: str,
+    day: dt.date | None,
+    note: str,
+    actor: Any,
+) -> AbsenceReport:
+    """A supervisor of a site the participant is published at (or the host's coordinator)
+    reports an absence; a repaired plan is proposed in the background."""
+    if participant.plan_id != plan.pk or participant.excluded:
+        raise ValidationError({"participant": [_("Choose a participant of this plan.")]})
+    editor = can_edit_plan(actor, plan)
+    site = None
+    if not editor:
+        mine = {s.pk: s for s in selectors.supervised_sites(plan, actor)}
+        row = (plan.published_assignment or {}).get(str(participant.pk), {})
+        at = [mine[pk] for pk in row.values() if pk in mine]
+        if not at:
+            raise PermissionDenied
+        site = at[0]
+    if kind not in AbsenceKind.values:
+        raise ValidationError({"kind": [_("Choose what happened.")]})
+    _new_stay(plan, participant, kind, day)
+    with transaction.atomic():
+        plan = _locked(plan)
+        if AbsenceReport.objects.filter(
+            participant=participant,
+            status__in=[AbsenceStatus.PROPOSING, AbsenceStatus.PROPOSED],
+        ).exists():
+            raise ValidationError(
+                _(
+                    "An absence of %(who)s is already waiting for the coordinator: it is "
+                    "decided first."
+                )
+                % {"who": participant.name}
+            )
+        report = AbsenceReport.objects.create(
+            plan=plan,
+            participant=participant,
+            site=site,
+            kind=kind,
+            day=None if kind == AbsenceKind.NO_SHOW else day,
+            note=note.strip(),
+            reported_by=actor,
+        )
+        _queue_proposal(report, actor)
+        audit_record(
+            actor=actor,
+            action="absence.reported",
+            target=report,
+            to_state=report.status,
+            data={"participant": participant.pk, "kind": kind, "day": str(day or "")},
+        )
+        notify_users(
+            users=[u for u in _host_coordinators(plan) if u.pk != getattr(actor, "pk", None)],
+            message=gettext_noop(
+                "%(reporter)s reported that %(who)s %(what)s (%(program)s); a repaired plan "
+                "is proposed for you to accept."
+            ),
+            params={
+                "reporter": actor,
+                "who": participant.name,
+                "what": _AbsenceWhat(report),
+                "program": plan.session.opportunity.title,
+            },
+            url=report.get_absolute_url(),
+            email_template=EMAIL_TEMPLATE,
+            email_context={"program": plan.session.opportunity.title},
+        )
+    return report
+
+
+class _AbsenceWhat:
+    """ "arrives on 3 March" in the reader's language."""
+
+    def __init__(self, report: AbsenceReport) -> None:
+        self.report = report
+
+    def __str__(self) -> str:
+        return absence_sentence(self.report)
+
+
+def absence_sentence(report: AbsenceReport) -> str:
+    day = formats.date_format(report.day) if report.day else ""
+    if report.kind == AbsenceKind.LATE_ARRIVAL:
+        return _("arrives only on %(day)s") % {"day": day}
+    if report.kind == AbsenceKind.EARLY_DEPARTURE:
+        return _("leaves on %(day)s") % {"day": day}
+    return _("is not coming")
+
+
+def absence_repropose(*, report: AbsenceReport, actor: Any) -> AbsenceReport:
+    """Propose again (the plan changed since, or the earlier attempt could not run)."""
+    _require_editor(actor, report.plan)
+    with transaction.atomic():
+        _locked(report.plan)
+        report = AbsenceReport.objects.select_for_update().get(pk=report.pk)
+        if report.status not in {
+            AbsenceStatus.PROPOSING,
+            AbsenceStatus.PROPOSED,
+            AbsenceStatus.FAILED,
+        }:
+            raise ValidationError(_("This report is already decided."))
+        if report.proposal is not None and report.proposal.is_pending:
+            raise ValidationError(_("A repair of this report is being worked out: wait for it."))
+        if _queue_proposal(report, actor) is None:
+            raise ValidationError(
+                _("A solve of this plan is under way: wait for it, then propose again.")
+            )
+        audit_record(actor=actor, action="absence.reproposed", target=report)
+    return report
+
+
+def absence_accept(*, report: AbsenceReport, actor: Any) -> AbsenceReport:
+    """Apply the proposed repair: the participant's stay changes (or they leave the plan)
+    and the cells become the proposal. Refused when the plan changed since the proposal."""
+    _require_editor(actor, report.plan)
+    with transaction.atomic():
+        plan = _locked(report.plan)
+        report = AbsenceReport.objects.select_for_update().get(pk=report.pk)
+        if report.status != AbsenceStatus.PROPOSED:
+            raise ValidationError(_("Only a proposed repair can be accepted."))
+        proposal = absence_proposal(report)
+        if proposal is None:
+            raise ValidationError(_("This report has no repaired plan to accept."))
+        if selectors.working_assignment(plan) != report.base:
+            raise ValidationError(
+                _(
+                    "The plan changed since this repair was proposed: propose again so "
+                    "the repair starts from the plan as it is now."
+                ),
+                code="stale",
+            )
+        person = PlanParticipant.objects.select_for_update().get(pk=report.participant_id)
+        before = {
+            "arrival": str(person.arrival),
+            "departure": str(person.departure),
+            "excluded": person.excluded,
+        }
+        if report.kind == AbsenceKind.NO_SHOW:
+            person.excluded = True
+            person.cells.all().delete()
+            plan.together = [p for p in plan.together if person.pk not in p]
+            plan.apart = [p for p in plan.apart if person.pk not in p]
+            plan.save(update_fields=["together", "apart", "updated_at"])
+        else:
+            person.arrival, person.departure = _new_stay(plan, person, report.kind, report.day)
+            first, last = plan.period_of(person.arrival), plan.period_of(person.departure)
+            person.cells.exclude(period__gte=first, period__lte=last).delete()
+        person.save(update_fields=["arrival", "departure", "excluded"])
+        engine_rows = {
+            f"p{pk}": {plan.period_id(int(t)): f"s{site}" for t, site in row.items()}
+            for pk, row in proposal.items()
+        }
+        _save_assignment(plan, engine_rows)
+        changes = selectors.assignment_changes(report.base, selectors.working_assignment(plan))
+        report.status = AbsenceStatus.ACCEPTED
+        report.decided_by, report.decided_at = actor, timezone.now()
+        report.save(update_fields=["status", "decided_by", "decided_at"])
+        audit_record(
+            actor=actor,
+            action="absence.accepted",
+            target=report,
+            from_state=AbsenceStatus.PROPOSED,
+            to_state=AbsenceStatus.ACCEPTED,
+            data={"participant": before, "changes": len(changes)},
+        )
+        _tell_reporter(report, accepted=True)
+    return report
+
+
+def absence_reject(*, report: AbsenceReport, actor: Any, reason: str = "") -> AbsenceReport:
+    """Set the report aside: the plan stays as it is."""
+    _require_editor(actor, report.plan)
+    with transaction.atomic():
+        _locked(report.plan)
+        report = AbsenceReport.objects.select_for_update().get(pk=report.pk)
+        if report.status in {AbsenceStatus.ACCEPTED, AbsenceStatus.REJECTED}:
+            raise ValidationError(_("This report is already decided."))
+        source = report.status
+        report.status = AbsenceStatus.REJECTED
+        report.decided_by, report.decided_at = actor, timezone.now()
+        report.save(update_fields=["status", "decided_by", "decided_at"])
+        audit_record(
+            actor=actor,
+            action="absence.rejected",
+            target=report,
+            from_state=source,
+            to_state=AbsenceStatus.REJECTED,
+            reason=reason,
+        )
+        _tell_reporter(report, accepted=False)
+    return report
+
+
+def _tell_reporter(report: AbsenceReport, *, accepted: bool) -> None:
+    reporter = report.reported_by
+    if reporter is None or reporter.pk == getattr(report.decided_by, "pk", None):
+        return
+    notify_users(
+        users=[reporter],
+        message=gettext_noop(
+            "Your report that %(who)s %(what)s was accepted: the plan is repaired and "
+            "everyone affected is told once it is published."
+        )
+        if accepted
+        else gettext_noop(
+            "Your report that %(who)s %(what)s was set aside: the plan stays as it is."
+        ),
+        params={"who": report.participant.name, "what": _AbsenceWhat(report)},
+        url=report.get_absolute_url(),
+    )

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,9 +23,10 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from medexchange.catalog.models import Session
 from medexchange.common.runs import json_attachment
-from medexchange.scheduling import selectors, services
+from medexchange.scheduling import calendars, selectors, services
 from medexchange.scheduling.choices import PairKind
 from medexchange.scheduling.forms import (
+    AbsenceForm,
     CellForm,
     PairForm,
     PairRemoveForm,
@@ -32,8 +34,15 @@ from medexchange.scheduling.forms import (
     SettingsForm,
     SiteForm,
 )
-from medexchange.scheduling.models import PlanParticipant, PlanSite, PlanSolve, RotationPlan
-from medexchange.scheduling.permissions import can_plan_session
+from medexchange.scheduling.models import (
+    AbsenceReport,
+    CalendarFeed,
+    PlanParticipant,
+    PlanSite,
+    PlanSolve,
+    RotationPlan,
+)
+from medexchange.scheduling.permissions import can_plan_session, can_read_participant
 
 
 def _plan(request: HttpRequest, pk: int) -> RotationPlan:
@@ -132,7 +141,7 @@ def _plan_context(request: HttpRequest, plan: RotationPlan) -> dict[str, Any]:
     everyone = selectors.plan_participants(plan)
     people = everyone if manager else selectors.visible_participants(plan, request.user)
     feedback = selectors.plan_feedback(plan, sites=sites, people=everyone)
-    last_solve = plan.solves.order_by("-pk").first() if manager else None
+    last_solve = plan.solves.filter(is_proposal=False).order_by("-pk").first() if manager else None
     conflicts = (
         selectors.conflict_sentences(last_solve.input_json, last_solve.conflicts)
         if last_solve is not None and last_solve.outcome in {"infeasible", "unknown"}
@@ -148,7 +157,7 @@ def _plan_context(request: HttpRequest, plan: RotationPlan) -> dict[str, Any]:
         "is_manager": manager,
         "can_edit": editor,
         "heads": selectors.period_heads(plan),
-        "grid": selectors.grid(plan, people, sites, feedback),
+        "grid": selectors.grid(plan, people, sites, feedback, published=not manager),
         "occupancy": selectors.occupancy(plan, sites, feedback) if manager else [],
         "problems": problems,
         "invalid": feedback.invalid if manager else "",
@@ -156,14 +165,41 @@ def _plan_context(request: HttpRequest, plan: RotationPlan) -> dict[str, Any]:
         "conflicts": conflicts,
         "pairs": _pair_rows(plan, everyone) if manager else [],
         "out_of_date": manager and services.participants_out_of_date(plan),
+        "unpublished": selectors.unpublished_changes(plan) if manager else [],
+        "publications": list(plan.publications.select_related("published_by")[:5])
+        if manager
+        else [],
+        "absences": list(
+            AbsenceReport.objects.visible_to(request.user)
+            .filter(plan=plan)
+            .select_related("participant__placement__application__applicant", "reported_by")[:10]
+        )
+        if manager
+        else [],
+        "excluded": list(plan.participants.filter(excluded=True)) if manager else [],
+        "own_feed": _own_feed(plan, people) if not manager else None,
+        "own_participant": people[0] if people and not manager else None,
+        "supervised": selectors.supervised_sites(plan, request.user) if plan.published_at else [],
     }
+
+
+def _own_feed(plan: RotationPlan, people: list[PlanParticipant]) -> CalendarFeed | None:
+    if not people:
+        return None
+    return CalendarFeed.objects.active().filter(plan=plan, participant=people[0]).first()
 
 
 @login_required
 @require_GET
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk)
-    return render(request, "scheduling/plan_detail.html", _plan_context(request, plan))
+    context = _plan_context(request, plan)
+    if not context["is_manager"] and not context["people"]:
+        # A site supervisor (and no participant): their page is the roster of their sites.
+        return redirect("scheduling:roster", pk=plan.pk)
+    if context["own_feed"] is not None:
+        context["own_feed_url"] = request.build_absolute_uri(context["own_feed"].get_absolute_url())
+    return render(request, "scheduling/plan_detail.html", context)
 
 
 @login_required
@@ -483,3 +519,341 @@ def solve_result(request: HttpRequest, pk: int) -> HttpResponse:
     if not solve.result_json:
         raise Http404
     return json_attachment(solve.result_json, f"rotation-solve-{solve.pk}-result.json")
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+@login_required
+@require_POST
+def plan_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _edited(request, pk)
+    try:
+        publication = services.rotation_plan_publish(plan=plan, actor=request.user)
+    except ValidationError as error:
+        context = _plan_context(request, plan)
+        context["errors"] = _errors(error)
+        return render(request, "scheduling/plan_detail.html", context, status=400)
+    if publication is None:
+        messages.info(request, _("Nothing changed since the last publication: nobody was told."))
+    elif publication.version == 1:
+        messages.success(
+            request,
+            ngettext(
+                "The plan is published: %(n)d person was told.",
+                "The plan is published: %(n)d people were told.",
+                publication.notified,
+            )
+            % {"n": publication.notified},
+        )
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "The changes are published: %(n)d person affected was told.",
+                "The changes are published: %(n)d people affected were told.",
+                publication.notified,
+            )
+            % {"n": publication.notified},
+        )
+    return redirect(plan)
+
+
+def _published(request: HttpRequest, pk: int) -> RotationPlan:
+    plan = _plan(request, pk)
+    if plan.published_at is None:
+        raise Http404
+    return plan
+
+
+def _readable_participant(request: HttpRequest, plan: RotationPlan, pid: int) -> PlanParticipant:
+    person = get_object_or_404(
+        plan.participants.select_related("placement__application__applicant__applicant_profile"),
+        pk=pid,
+    )
+    if not can_read_participant(request.user, person):
+        raise Http404
+    return person
+
+
+def _readable_site(request: HttpRequest, plan: RotationPlan, site_id: int) -> PlanSite:
+    for site in selectors.supervised_sites(plan, request.user):
+        if site.pk == site_id:
+            return site
+    raise Http404
+
+
+@login_required
+@require_GET
+def plan_roster(request: HttpRequest, pk: int) -> HttpResponse:
+    """Site supervisors' view: who is on each of their sites in each published period."""
+    plan = _published(request, pk)
+    sites = selectors.supervised_sites(plan, request.user)
+    if not sites:
+        raise Http404
+    people = selectors.roster_people(plan)
+    feeds = {
+        feed.site_id: feed
+        for feed in CalendarFeed.objects.active().filter(plan=plan, site__in=sites)
+    }
+    rosters = [
+        {
+            "site": site,
+            "periods": selectors.site_roster(plan, site, people),
+            "feed": feeds.get(site.pk),
+            "feed_url": request.build_absolute_uri(feeds[site.pk].get_absolute_url())
+            if site.pk in feeds
+            else "",
+        }
+        for site in sites
+    ]
+    reports = list(
+        AbsenceReport.objects.visible_to(request.user)
+        .filter(plan=plan)
+        .select_related("participant__placement__application__applicant")[:20]
+    )
+    return render(
+        request,
+        "scheduling/roster.html",
+        {
+            "plan": plan,
+            "session": plan.session,
+            "rosters": rosters,
+            "reports": reports,
+            "is_manager": RotationPlan.objects.managed_by(request.user).filter(pk=plan.pk).exists(),
+        },
+    )
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def participant_roster_pdf(request: HttpRequest, pk: int, participant_id: int) -> HttpResponse:
+    plan = _published(request, pk)
+    person = _readable_participant(request, plan, participant_id)
+    return _pdf_response(
+        calendars.participant_roster_pdf(plan, person), f"rotation-{plan.pk}-{person.pk}.pdf"
+    )
+
+
+@login_required
+@require_GET
+def site_roster_pdf(request: HttpRequest, pk: int, site_id: int) -> HttpResponse:
+    plan = _published(request, pk)
+    site = _readable_site(request, plan, site_id)
+    language = getattr(request, "LANGUAGE_CODE", "") or "en"
+    return _pdf_response(
+        calendars.site_roster_pdf(plan, site, language), f"roster-{plan.pk}-{site.pk}.pdf"
+    )
+
+
+@login_required
+@require_POST
+def feed_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    """Issue (or show) the private calendar link of a participant or a site."""
+    plan = _published(request, pk)
+    participant = site = None
+    back = plan.get_absolute_url()
+    if request.POST.get("participant"):
+        participant = _readable_participant(request, plan, _int(request.POST["participant"]))
+    elif request.POST.get("site"):
+        site = _readable_site(request, plan, _int(request.POST["site"]))
+        back = reverse("scheduling:roster", kwargs={"pk": plan.pk})
+    else:
+        raise Http404
+    try:
+        services.calendar_feed_issue(
+            plan=plan, actor=request.user, participant=participant, site=site
+        )
+    except PermissionDenied:
+        raise Http404 from None
+    messages.success(
+        request, _("Your private calendar link is ready: add it to your calendar app.")
+    )
+    return redirect(back)
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+@login_required
+@require_POST
+def feed_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    feed = get_object_or_404(
+        CalendarFeed.objects.active()
+        .filter(plan__in=RotationPlan.objects.visible_to(request.user))
+        .select_related("plan", "participant__placement__application", "site__site"),
+        pk=pk,
+    )
+    try:
+        services.calendar_feed_revoke(feed=feed, actor=request.user)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as error:
+        messages.error(request, " ".join(_errors(error)))
+    else:
+        messages.success(
+            request,
+            _("The calendar link is revoked: calendars using it get nothing from now on."),
+        )
+    if feed.site_id:
+        return redirect("scheduling:roster", pk=feed.plan_id)
+    return redirect(feed.plan)
+
+
+@require_GET
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The private feed itself: no sign-in (calendar apps cannot), the token is the key."""
+    found = services.calendar_feed_read(token=token)
+    if found is None:
+        raise Http404
+    response = HttpResponse(
+        calendars.feed_calendar(found), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'inline; filename="rotation-{found.plan_id}.ics"'
+    response["Cache-Control"] = "private, max-age=900"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+# --------------------------------------------------------------------------- absences
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def absence_new(request: HttpRequest, pk: int, participant_id: int) -> HttpResponse:
+    plan = _plan(request, pk)
+    person = get_object_or_404(plan.participants.filter(excluded=False), pk=participant_id)
+    editor = RotationPlan.objects.editable_by(request.user).filter(pk=plan.pk).exists()
+    supervised = {s.pk for s in selectors.supervised_sites(plan, request.user)}
+    row = (plan.published_assignment or {}).get(str(person.pk), {})
+    if not editor and not supervised & set(row.values()):
+        raise Http404
+    form = AbsenceForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = services.absence_report_create(
+                plan=plan,
+                participant=person,
+                kind=form.cleaned_data["kind"],
+                day=form.cleaned_data["day"],
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request, _("Thank you: the coordinator is told and a repaired plan is proposed.")
+            )
+            return redirect(report)
+    return render(
+        request,
+        "scheduling/absence_form.html",
+        {"plan": plan, "session": plan.session, "person": person, "form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+def _absence(request: HttpRequest, pk: int) -> AbsenceReport:
+    return get_object_or_404(
+        AbsenceReport.objects.visible_to(request.user).select_related(
+            "plan__session__opportunity",
+            "participant__placement__application__applicant",
+            "proposal",
+            "reported_by",
+            "decided_by",
+        ),
+        pk=pk,
+    )
+
+
+def _absence_context(request: HttpRequest, report: AbsenceReport) -> dict[str, Any]:
+    plan = report.plan
+    editor = RotationPlan.objects.editable_by(request.user).filter(pk=plan.pk).exists()
+    proposal = services.absence_proposal(report)
+    sites = {site.pk: site for site in selectors.plan_sites(plan)}
+    names = {
+        p.pk: p.name for p in plan.participants.select_related("placement__application__applicant")
+    }
+    changes = []
+    if proposal is not None and report.status == "proposed":
+        for change in selectors.assignment_changes(report.base, proposal):
+            changes.append(
+                {
+                    "who": names.get(change.participant, "?"),
+                    "when": selectors.period_span_label(plan, change.period, change.period),
+                    "before": sites[change.before].short_name if change.before in sites else None,
+                    "after": sites[change.after].short_name if change.after in sites else None,
+                }
+            )
+    stale = (
+        report.status == "proposed" and editor and selectors.working_assignment(plan) != report.base
+    )
+    return {
+        "report": report,
+        "plan": plan,
+        "session": plan.session,
+        "sentence": services.absence_sentence(report),
+        "changes": changes,
+        "can_decide": editor,
+        "stale": stale,
+        "solve": report.proposal,
+    }
+
+
+@login_required
+@require_GET
+def absence_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _absence(request, pk)
+    if (
+        report.proposal is not None
+        and report.proposal.is_pending
+        and getattr(request, "htmx", False)
+    ):
+        return render(request, "scheduling/_solve_progress.html", {"solve": report.proposal})
+    return render(request, "scheduling/absence_detail.html", _absence_context(request, report))
+
+
+@login_required
+@require_POST
+def absence_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    report = _absence(request, pk)
+    actions = {
+        "accept": lambda: services.absence_accept(report=report, actor=request.user),
+        "reject": lambda: services.absence_reject(
+            report=report, actor=request.user, reason=request.POST.get("reason", "")[:500]
+        ),
+        "repropose": lambda: services.absence_repropose(report=report, actor=request.user),
+    }
+    if decision not in actions:
+        raise Http404
+    try:
+        actions[decision]()
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as error:
+        context = _absence_context(request, report)
+        context["errors"] = _errors(error)
+        return render(request, "scheduling/absence_detail.html", context, status=400)
+    if decision == "accept":
+        messages.success(
+            request,
+            _("The repair is applied. Publish the changes to tell everyone affected."),
+        )
+        return redirect(report.plan)
+    if decision == "reject":
+        messages.info(request, _("The report is set aside; the plan stays as it is."))
+    return redirect("scheduling:absence", pk=report.pk)
