@@ -23,6 +23,9 @@ def test_demo_builds_a_solved_plan_and_reset_replaces_it() -> None:
     assert plan.status == PlanStatus.SOLVED
     assert plan.participants.exists() and plan.cells.exists()
     assert_keeps_hard_rules(plan)
+    # Published: participants read their rotation and the demo supervisor the roster.
+    assert plan.published_at is not None and plan.publications.count() == 1
+    assert plan.published_assignment
     # Owned by the demo coordinator's institution when it runs such a program.
     host = plan.session.opportunity.host
     assert host.roles.filter(user__email="coordinator@demo.medexchange.test").exists()

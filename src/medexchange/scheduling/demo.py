@@ -26,6 +26,7 @@ from medexchange.catalog.models import Session
 from medexchange.common.models import AuditEntry
 from medexchange.network.demo import DEMO_USER_DOMAIN
 from medexchange.scheduling import selectors, services
+from medexchange.scheduling.choices import PlanStatus
 from medexchange.scheduling.models import PlanSolve, RotationPlan
 
 #: The demo's solve stays short: ``load_demo`` must stay fast.
@@ -143,6 +144,11 @@ def build_demo_plans(*, seed: int) -> DemoPlansSummary:
             return DemoPlansSummary(plan=plan.pk, participants=plan.participants.count())
         services.plan_solve_execute(solve_id=solve.pk)  # a no-op when its task already ran
     plan.refresh_from_db()
+    if plan.status == PlanStatus.SOLVED:
+        # Published, so participants and the demo supervisor have something to read; the
+        # e-mails stay in memory (the demo tells people in the app).
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            services.rotation_plan_publish(plan=plan, actor=actor)
     return DemoPlansSummary(
         plan=plan.pk, participants=plan.participants.count(), status=plan.status
     )
