@@ -265,3 +265,31 @@ def test_cells_of_an_unpublished_edit_are_counted_as_changes(
     PlanCell.objects.filter(participant=cy, period=3).delete()
     changes = selectors.unpublished_changes(solved)
     assert [(c.participant, c.period, c.after) for c in changes] == [(cy.pk, 3, None)]
+
+
+def test_everyone_finds_their_plans_on_the_rotations_page(
+    client: Any,
+    program: Program,
+    solved: RotationPlan,
+    supervisor: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    url = reverse("scheduling:plans")
+    client.force_login(program.applicants[0])
+    assert "No rotation plan yet" in client.get(url).content.decode()  # not published
+    publish(solved, program.coordinator, django_capture_on_commit_callbacks)
+    for person, role, link in (
+        (program.coordinator, "You plan it", solved.get_absolute_url()),
+        (program.applicants[0], "You take part", solved.get_absolute_url()),
+        (
+            supervisor,
+            "You supervise a site",
+            reverse("scheduling:roster", kwargs={"pk": solved.pk}),
+        ),
+    ):
+        client.force_login(person)
+        page = client.get(url).content.decode()
+        assert role in page and f'href="{link}"' in page, person
+    for person in (program.other_coordinator, program.outsider):
+        client.force_login(person)
+        assert "No rotation plan yet" in client.get(url).content.decode()

@@ -537,6 +537,7 @@ SCHEDULING: dict[str, Row] = {
         Redirect(_plan_url),
         kwargs=lambda w: {"session_id": _scheduling_object("policy_plan")(w).session_id},
     ),
+    "scheduling:plans": signed_in(),  # each person's own list
     "scheduling:plan": host_coordinators(kwargs=_plan_pk),
     "scheduling:settings": host_coordinators(kwargs=_plan_pk),
     "scheduling:pair-add": _post_only(kwargs=_plan_pk),

@@ -4,6 +4,7 @@ from medexchange.scheduling import views
 
 app_name = "scheduling"
 urlpatterns = [
+    path("rotation-plans/", views.plan_list, name="plans"),
     path("sessions/<int:session_id>/rotation-plan/", views.session_plan, name="session-plan"),
     path("rotation-plans/<int:pk>/", views.plan_detail, name="plan"),
     path("rotation-plans/<int:pk>/settings/", views.plan_settings, name="settings"),

@@ -85,6 +85,17 @@ def _add_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 @login_required
+@require_GET
+def plan_list(request: HttpRequest) -> HttpResponse:
+    """Every rotation plan the person plans, takes part in or supervises a site of."""
+    return render(
+        request,
+        "scheduling/plan_list.html",
+        {"rows": selectors.plans_for(request.user)},
+    )
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def session_plan(request: HttpRequest, session_id: int) -> HttpResponse:
     """The session's plan, or (for its host's coordinators) the page that opens one."""
