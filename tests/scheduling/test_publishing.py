@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from medexchange.accounts.models import User
 from medexchange.common.models import AuditEntry, Notification
-from medexchange.scheduling import selectors
+from medexchange.scheduling import selectors, services
 from medexchange.scheduling.models import CalendarFeed, PlanCell, RotationPlan
 from tests import factories
 from tests.scheduling.conftest import Program, move, publish, supervisor_of
@@ -293,3 +293,26 @@ def test_everyone_finds_their_plans_on_the_rotations_page(
     for person in (program.other_coordinator, program.outsider):
         client.force_login(person)
         assert "No rotation plan yet" in client.get(url).content.decode()
+
+
+def test_a_participant_who_withdrew_is_gone_from_the_next_publication(
+    program: Program,
+    solved: RotationPlan,
+    supervisor: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from medexchange.applications import services as application_services
+
+    publish(solved, program.coordinator, django_capture_on_commit_callbacks)
+    cy = selectors.plan_participants(solved)[2]
+    weeks = len(solved.published_assignment[str(cy.pk)])
+    application_services.application_withdraw(
+        application=program.applications[2], actor=program.applicants[2], reason="Visa refused"
+    )
+    services.rotation_plan_refresh(plan=solved, actor=program.coordinator)
+    mail.outbox.clear()
+    publication = publish(solved, program.coordinator, django_capture_on_commit_callbacks)
+    assert str(cy.pk) not in solved.published_assignment
+    assert len(publication.changes) == weeks
+    assert [m.to for m in mail.outbox] == [[supervisor.email]]  # nobody else changed
+    assert "a participant who left the plan no longer comes in week 1" in mail.outbox[0].body

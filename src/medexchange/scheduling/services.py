@@ -1108,7 +1108,7 @@ def _site_lines(
     lines = []
     for change in changes:
         when = selectors.period_span_label(plan, change.period, change.period)
-        who = names.get(change.participant, "?")
+        who = names[change.participant]
         if change.after == site.pk:
             lines.append(_("%(who)s now comes in %(when)s") % {"who": who, "when": when})
         elif change.before == site.pk:
@@ -1175,7 +1175,11 @@ def rotation_plan_publish(*, plan: RotationPlan, actor: Any) -> PlanPublication 
         plan.published_at = timezone.now()
         plan.published_assignment = new
         plan.save(update_fields=["published_at", "published_assignment", "updated_at"])
-        names = {pk: person.name for pk, person in people.items()}
+        names: dict[int, str] = defaultdict(lambda: _("a participant who left the plan"))
+        names.update(
+            (person.pk, person.name)
+            for person in plan.participants.select_related("placement__application__applicant")
+        )
         notified = _tell_published(plan, sites, people, names, new, None if first else changes)
         publication = PlanPublication.objects.create(
             plan=plan,
