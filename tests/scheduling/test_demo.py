@@ -7,6 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from medexchange.accounts.models import User
+from medexchange.scheduling import selectors
 from medexchange.scheduling.choices import PlanStatus
 from medexchange.scheduling.models import RotationPlan
 from tests.scheduling.conftest import assert_keeps_hard_rules
@@ -26,6 +28,8 @@ def test_demo_builds_a_solved_plan_and_reset_replaces_it() -> None:
     # Published: participants read their rotation and the demo supervisor the roster.
     assert plan.published_at is not None and plan.publications.count() == 1
     assert plan.published_assignment
+    supervisor = User.objects.get(email="supervisor@demo.medexchange.test")
+    assert selectors.supervised_sites(plan, supervisor)
     # Owned by the demo coordinator's institution when it runs such a program.
     host = plan.session.opportunity.host
     assert host.roles.filter(user__email="coordinator@demo.medexchange.test").exists()

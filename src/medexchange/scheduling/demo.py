@@ -20,7 +20,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.test.utils import override_settings
 
-from medexchange.accounts.models import User
+from medexchange.accounts.choices import InstitutionRoleKind
+from medexchange.accounts.models import InstitutionRole, User
 from medexchange.catalog.choices import OpportunityKind
 from medexchange.catalog.models import Session
 from medexchange.common.models import AuditEntry
@@ -144,6 +145,7 @@ def build_demo_plans(*, seed: int) -> DemoPlansSummary:
             return DemoPlansSummary(plan=plan.pk, participants=plan.participants.count())
         services.plan_solve_execute(solve_id=solve.pk)  # a no-op when its task already ran
     plan.refresh_from_db()
+    _demo_supervisor_on_site(plan)
     if plan.status == PlanStatus.SOLVED:
         # Published, so participants and the demo supervisor have something to read; the
         # e-mails stay in memory (the demo tells people in the app).
@@ -151,4 +153,17 @@ def build_demo_plans(*, seed: int) -> DemoPlansSummary:
             services.rotation_plan_publish(plan=plan, actor=actor)
     return DemoPlansSummary(
         plan=plan.pk, participants=plan.participants.count(), status=plan.status
+    )
+
+
+def _demo_supervisor_on_site(plan: RotationPlan) -> None:
+    """The demo supervisor supervises the plan's first site, so their login has a roster."""
+    supervisor = User.objects.filter(email=f"supervisor@{DEMO_USER_DOMAIN}").first()
+    first = selectors.plan_sites(plan)[:1]
+    if supervisor is None or not first:
+        return
+    InstitutionRole.objects.get_or_create(
+        user=supervisor,
+        institution_id=first[0].site.institution_id,
+        role=InstitutionRoleKind.SUPERVISOR,
     )
