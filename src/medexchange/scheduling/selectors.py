@@ -701,16 +701,20 @@ def period_span_label(plan: RotationPlan, first: int, last: int) -> str:
     start = formats.date_format(plan.period_start(first), "SHORT_DATE_FORMAT")
     end = formats.date_format(plan.period_end(last), "SHORT_DATE_FORMAT")
     if first == last:
-        return _("%(period)s (%(start)s \u2013 %(end)s)") % {
+        return _("%(period)s (%(start)s – %(end)s)") % {  # noqa: RUF001
             "period": period_label(plan, first),
             "start": start,
             "end": end,
         }
     if plan.unit == PlanUnit.DAY:
-        span = _("days %(first)d\u2013%(last)d") % {"first": first + 1, "last": last + 1}
+        span = _("days %(first)d–%(last)d") % {"first": first + 1, "last": last + 1}  # noqa: RUF001
     else:
-        span = _("weeks %(first)d\u2013%(last)d") % {"first": first + 1, "last": last + 1}
-    return _("%(period)s (%(start)s \u2013 %(end)s)") % {"period": span, "start": start, "end": end}
+        span = _("weeks %(first)d–%(last)d") % {"first": first + 1, "last": last + 1}  # noqa: RUF001
+    return _("%(period)s (%(start)s – %(end)s)") % {  # noqa: RUF001
+        "period": span,
+        "start": start,
+        "end": end,
+    }
 
 
 @dataclass
