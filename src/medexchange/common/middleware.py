@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -22,18 +23,24 @@ class UserPreferencesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            try:
-                timezone.activate(ZoneInfo(user.time_zone))
-            except (ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
-            if (
-                not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-                and user.preferred_language
-                and user.preferred_language in dict(settings.LANGUAGES)
-            ):
-                translation.activate(user.preferred_language)
-                request.LANGUAGE_CODE = user.preferred_language
-        else:
-            timezone.deactivate()
-        return self.get_response(request)
+        # Both are restored once the response is made, so nothing of one person's request
+        # stays active in the thread (a test client's next request, a task run in-process).
+        with ExitStack() as stack:
+            if user is not None and user.is_authenticated:
+                try:
+                    stack.enter_context(timezone.override(ZoneInfo(user.time_zone)))
+                except (ZoneInfoNotFoundError, ValueError):
+                    stack.enter_context(timezone.override(None))
+                if (
+                    not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+                    and user.preferred_language
+                    and user.preferred_language in dict(settings.LANGUAGES)
+                ):
+                    stack.enter_context(translation.override(user.preferred_language))
+                    request.LANGUAGE_CODE = user.preferred_language
+            else:
+                stack.enter_context(timezone.override(None))
+            response = self.get_response(request)
+            # LocaleMiddleware only sets the header when it is missing.
+            response.headers.setdefault("Content-Language", translation.get_language() or "")
+            return response
