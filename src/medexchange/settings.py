@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "medexchange.agreements",
     "medexchange.matching",
     "medexchange.scheduling",
+    "medexchange.funding",
+    "medexchange.scholarships",
     "medexchange.api",
 ]
 
@@ -181,6 +183,15 @@ DOCUMENT_MAX_UPLOAD_BYTES = env.int("DOCUMENT_MAX_UPLOAD_BYTES", default=10 * 10
 DOCUMENT_RETENTION_DAYS = env.int("DOCUMENT_RETENTION_DAYS", default=365)
 # Month (1-12) on whose first day an academic year begins; 2026 means 2026/27 (agreements).
 ACADEMIC_YEAR_START_MONTH = env.int("ACADEMIC_YEAR_START_MONTH", default=9)
+# Month (1-12) on whose first day a fiscal year begins; receipts are numbered per fiscal
+# year, named by the calendar year it begins in (funding).
+FISCAL_YEAR_START_MONTH = env.int("FISCAL_YEAR_START_MONTH", default=1)
+# Online gifts through Stripe Checkout (funding.payments.stripe): without the secret key
+# the donation pages say online giving is not configured. STRIPE_API_BASE points the
+# client at another API address (the tests' local fake); empty means Stripe's own.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # Time limit of one rotation-plan solve, in seconds (scheduling; the engine proves most
 # single-program plans optimal well within it).
 ROTATION_SOLVE_SECONDS = env.float("ROTATION_SOLVE_SECONDS", default=20.0)

@@ -24,6 +24,8 @@ urlpatterns = [
     path("", include("medexchange.agreements.urls")),
     path("", include("medexchange.matching.urls")),
     path("", include("medexchange.scheduling.urls")),
+    path("", include("medexchange.funding.urls")),
+    path("", include("medexchange.scholarships.urls")),
     path("api/", include("medexchange.api.urls")),
     path("admin/", admin.site.urls),
 ]

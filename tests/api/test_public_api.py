@@ -356,6 +356,8 @@ def test_v1_root_lists_the_endpoints(client: Client) -> None:
         "match-cycles",
         "match-runs",
         "rotation-plans",
+        "funds",
+        "scholarship-calls",
     }
 
 
@@ -395,6 +397,13 @@ def test_schema_is_openapi_json(client: Client) -> None:
         "/api/v1/match-runs/{id}/result/",
         "/api/v1/rotation-plans/",
         "/api/v1/rotation-plans/{id}/",
+        "/api/v1/funds/",
+        "/api/v1/funds/{id}/",
+        "/api/v1/scholarship-calls/",
+        "/api/v1/scholarship-calls/{id}/",
+        "/api/v1/scholarship-calls/{id}/commit/",
+        "/api/v1/scholarship-calls/{id}/propose/",
+        "/api/v1/scholarship-calls/{id}/status/",
         *(
             f"/api/v1/applications/{{id}}/{verb}/"
             for verb in (

@@ -316,3 +316,23 @@ def test_a_participant_who_withdrew_is_gone_from_the_next_publication(
     assert len(publication.changes) == weeks
     assert [m.to for m in mail.outbox] == [[supervisor.email]]  # nobody else changed
     assert "a participant who left the plan no longer comes in week 1" in mail.outbox[0].body
+
+
+def test_each_person_is_told_and_sent_a_calendar_in_their_own_language(
+    client: Any, program: Program, solved: RotationPlan, django_capture_on_commit_callbacks: Any
+) -> None:
+    camila = program.applicants[0]
+    camila.preferred_language = "es"
+    camila.save(update_fields=["preferred_language"])
+    mail.outbox.clear()
+    publish(solved, program.coordinator, django_capture_on_commit_callbacks)
+    to_camila = next(m for m in mail.outbox if m.to == [camila.email])
+    assert "Se ha publicado su rotación en Fictional Lima EM Exchange" in to_camila.body
+    to_bo = next(m for m in mail.outbox if m.to == [program.applicants[1].email])
+    assert "Your rotation in Fictional Lima EM Exchange is published" in to_bo.body
+    ana = selectors.plan_participants(solved)[0]
+    client.force_login(camila)
+    feed = services.calendar_feed_issue(plan=solved, actor=camila, participant=ana)
+    client.logout()
+    calendar = Calendar.from_ical(client.get(feed.get_absolute_url()).content)
+    assert all(str(e["summary"]).startswith("Rotación en ") for e in calendar.walk("VEVENT"))

@@ -600,6 +600,175 @@ SCHEDULING_ADMIN_OBJECTS: dict[tuple[str, str], Callable[[World], Any]] = {
 }
 
 
+# --- funding: the finance staff's pages -------------------------------------------------
+# A fund of the global network with a cheque, a commitment and a planned payment
+# (tests/funding/policy_world.py). Its books are the global network's staff's (and
+# superusers'); to everyone else, signed in, the network's finance pages do not exist.
+
+
+def _funding_object(builder: str) -> Callable[[World], Any]:
+    def made(world: World) -> Any:
+        from tests.funding import policy_world
+
+        return getattr(policy_world, builder)(world)
+
+    return made
+
+
+def _finance_only(**extra: Any) -> Row:
+    return Row(LOGIN, 404, 404, 404, 200, 200, **extra)
+
+
+def _funding_network(world: World) -> dict[str, Any]:
+    return {"network": world.network.slug}
+
+
+def _funding_fund(world: World) -> dict[str, Any]:
+    fund = _funding_object("policy_fund")(world)
+    return {"network": world.network.slug, "fund": fund.slug}
+
+
+def _funding_receipt(world: World) -> Any:
+    return _funding_object("policy_receipt")(world)
+
+
+def _funding_gift_link(world: World) -> dict[str, Any]:
+    from medexchange.funding.donate_views import gift_token
+
+    return {**_funding_fund(world), "token": gift_token(_funding_object("policy_donation")(world))}
+
+
+def _funding_gift_receipt_link(world: World) -> dict[str, Any]:
+    _funding_receipt(world)
+    return _funding_gift_link(world)
+
+
+FUNDING: dict[str, Row] = {
+    "funding:funds": _finance_only(kwargs=_funding_network),
+    "funding:fund-create": _finance_only(kwargs=_funding_network),
+    "funding:bank-import": _finance_only(kwargs=_funding_network),
+    "funding:rates": _finance_only(kwargs=_funding_network),
+    "funding:manage": _finance_only(kwargs=_funding_fund),
+    "funding:fund-edit": _finance_only(kwargs=_funding_fund),
+    "funding:gift-record": _finance_only(kwargs=_funding_fund),
+    # Public fund pages (public, active funds; no recipient's identity) and the finance
+    # reports of the network (its finance staff only; a 404 to everyone else).
+    "funding:list": everyone(kwargs=_funding_network),
+    "funding:fund": everyone(kwargs=_funding_fund),
+    "funding:impact": everyone(kwargs=_funding_fund),
+    "funding:reports": _finance_only(kwargs=_funding_network),
+    # Giving (funding/donate_urls.py): the donation page is public; the thank-you page
+    # and its receipt are reached with a signed link (the credential: the donor may
+    # have no account); the webhook takes only Stripe's signed POSTs.
+    "funding:donate": everyone(kwargs=_funding_fund),
+    "funding:donate-thanks": everyone(kwargs=_funding_gift_link),
+    "funding:donate-receipt": everyone(kwargs=_funding_gift_receipt_link),
+    "funding:stripe-webhook": everyone(405),
+    # The donor's own page; a receipt that is not theirs is a 404 to everyone (the
+    # walk's receipt is of a gift none of the roles made: superusers included).
+    "funding:my-gifts": signed_in(),
+    "funding:my-receipt": Row(
+        LOGIN, 404, 404, 404, 404, 404, kwargs=lambda w: {"pk": _funding_receipt(w).pk}
+    ),
+    "funding:pledge-cancel": _post_only(
+        kwargs=lambda w: {"pk": _funding_object("policy_pledge")(w).pk}
+    ),
+    # The fund's receipts register and its PDFs: finance staff.
+    "funding:fund-receipts": _finance_only(kwargs=_funding_fund),
+    "funding:staff-receipt": _finance_only(
+        kwargs=lambda w: {**_funding_fund(w), "pk": _funding_receipt(w).pk}
+    ),
+}
+
+FUNDING_ADMIN_OBJECTS: dict[tuple[str, str], Callable[[World], Any]] = {
+    ("funding", "fund"): _funding_object("policy_fund"),
+    ("funding", "exchangerate"): _funding_object("policy_rate"),
+    ("funding", "donation"): _funding_object("policy_donation"),
+    ("funding", "pledge"): _funding_object("policy_pledge"),
+    ("funding", "providerevent"): _funding_object("policy_event"),
+    ("funding", "receipt"): _funding_object("policy_receipt"),
+    ("funding", "commitment"): _funding_object("policy_commitment"),
+    ("funding", "disbursement"): _funding_object("policy_disbursement"),
+    ("funding", "ledgerentry"): _funding_object("policy_entry"),
+}
+
+
+# --- scholarships ---------------------------------------------------------------------
+# An open call of the global network, the applicant's request from their application and
+# its award, a run (tests/scholarships/policy_world.py). Published calls: anyone signed
+# in. Requests and awards: their applicant and the network's staff (the host's
+# coordinators are not the call's reviewers). The committee's pages: the staff.
+
+
+def _scholarship_object(builder: str) -> Callable[[World], Any]:
+    def made(world: World) -> Any:
+        from tests.scholarships import policy_world
+
+        return getattr(policy_world, builder)(world, _application(world))
+
+    return made
+
+
+def _scholarship_call(world: World) -> Any:
+    from tests.scholarships import policy_world
+
+    return policy_world.policy_call(world)
+
+
+def _call_pk(world: World) -> dict[str, Any]:
+    return {"pk": _scholarship_call(world).pk}
+
+
+def _scholarship_request_pk(world: World) -> dict[str, Any]:
+    return {"pk": _scholarship_object("policy_request")(world).pk}
+
+
+def _award_pk(world: World) -> dict[str, Any]:
+    return {"pk": _scholarship_object("policy_award")(world).pk}
+
+
+def _committee_only(**extra: Any) -> Row:
+    return Row(LOGIN, 404, 404, 404, 200, 200, **extra)
+
+
+def _applicant_and_staff(**extra: Any) -> Row:
+    return Row(LOGIN, 200, 404, 404, 200, 200, **extra)
+
+
+SCHOLARSHIPS: dict[str, Row] = {
+    "scholarships:calls": signed_in(),  # open calls, and each person's own requests
+    "scholarships:call-create": _committee_only(kwargs=lambda w: {"slug": w.network.slug}),
+    "scholarships:call": signed_in(kwargs=_call_pk),
+    "scholarships:call-edit": _committee_only(kwargs=_call_pk),
+    "scholarships:call-status": _post_only(kwargs=_call_pk),
+    # Asking from an application: its applicant only (superusers too get 404).
+    "scholarships:apply": applicant_only(
+        kwargs=lambda w: {"pk": _scholarship_call(w).pk, "application_id": _application(w).pk}
+    ),
+    "scholarships:requests": _committee_only(kwargs=_call_pk),
+    "scholarships:allocation": _committee_only(kwargs=_call_pk),
+    "scholarships:propose": _post_only(kwargs=_call_pk),
+    "scholarships:commit": _post_only(kwargs=_call_pk),
+    "scholarships:run-data": _committee_only(
+        kwargs=lambda w: {"pk": _scholarship_object("policy_run")(w).pk, "kind": "input"}
+    ),
+    "scholarships:request": _applicant_and_staff(kwargs=_scholarship_request_pk),
+    "scholarships:review": _post_only(kwargs=_scholarship_request_pk),
+    "scholarships:adjust": _post_only(kwargs=_scholarship_request_pk),
+    "scholarships:request-withdraw": applicant_only(kwargs=_scholarship_request_pk),
+    "scholarships:award": _applicant_and_staff(kwargs=_award_pk),
+    "scholarships:disbursement": _post_only(kwargs=_award_pk),
+    "scholarships:award-cancel": _post_only(kwargs=_award_pk),
+}
+
+SCHOLARSHIPS_ADMIN_OBJECTS: dict[tuple[str, str], Callable[[World], Any]] = {
+    ("scholarships", "scholarshipcall"): _scholarship_call,
+    ("scholarships", "scholarshiprequest"): _scholarship_object("policy_request"),
+    ("scholarships", "allocationrun"): _scholarship_object("policy_run"),
+    ("scholarships", "award"): _scholarship_object("policy_award"),
+}
+
+
 SITE: dict[str, Row] = {
     "home": everyone(),
     "healthz": everyone(),
@@ -662,6 +831,8 @@ SITE: dict[str, Row] = {
     **AGREEMENTS,
     **MATCHING,
     **SCHEDULING,
+    **FUNDING,
+    **SCHOLARSHIPS,
 }
 
 # --- allauth: sign-in, sign-up, e-mail, passwords, two-factor -----------------------
@@ -752,10 +923,27 @@ ADMIN_MODELS: tuple[tuple[str, str], ...] = (
     ("scheduling", "plansolve"),
     ("scheduling", "planpublication"),
     ("scheduling", "absencereport"),
+    ("funding", "fund"),
+    ("funding", "exchangerate"),
+    ("funding", "donation"),
+    ("funding", "pledge"),
+    ("funding", "providerevent"),
+    ("funding", "receipt"),
+    ("funding", "commitment"),
+    ("funding", "disbursement"),
+    ("funding", "ledgerentry"),
+    ("scholarships", "scholarshipcall"),
+    ("scholarships", "scholarshiprequest"),
+    ("scholarships", "allocationrun"),
+    ("scholarships", "award"),
 )
 
 # What the superuser gets where it is not 200: the audit log is read-only.
 ADMIN_MODEL_OVERRIDES: dict[tuple[str, str], dict[str, Outcome]] = {
+    # Money is read-only in the admin: the services lock, write the ledger and audit.
+    **{key: {"add": 403, "delete": 403} for key in FUNDING_ADMIN_OBJECTS},
+    # Scholarships are read-only in the admin: the services hold eligibility and money.
+    **{key: {"add": 403, "delete": 403} for key in SCHOLARSHIPS_ADMIN_OBJECTS},
     ("common", "auditentry"): {"add": 403, "delete": 403},
     # The vault is read-only in the admin: its writes go through the audited services.
     **{
@@ -796,6 +984,8 @@ def admin_model_rows(model_key: tuple[str, str]) -> dict[str, Row]:
             or AGREEMENTS_ADMIN_OBJECTS.get(model_key)
             or MATCHING_ADMIN_OBJECTS.get(model_key)
             or SCHEDULING_ADMIN_OBJECTS.get(model_key)
+            or FUNDING_ADMIN_OBJECTS.get(model_key)
+            or SCHOLARSHIPS_ADMIN_OBJECTS.get(model_key)
         )
         return {"object_id": (made(world) if made else world.admin_object(model_key)).pk}
 
@@ -896,6 +1086,16 @@ API: dict[str, Row] = {
     # Agreements: signed-in callers, each seeing their institutions' and networks' ones.
     "api-v1:agreement-list": Row(403, 200, 200, 200, 200, 200),
     "api-v1:agreement-detail": Row(403, 404, 200, 404, 200, 200, kwargs=_agreement_pk),
+    # Scholarship calls: published ones to signed-in callers; the actions are POST only.
+    "api-v1:scholarship-call-list": Row(403, 200, 200, 200, 200, 200),
+    "api-v1:scholarship-call-detail": Row(403, 200, 200, 200, 200, 200, kwargs=_call_pk),
+    **{
+        f"api-v1:scholarship-call-{verb}": post_only_action(kwargs=_call_pk)
+        for verb in ("status", "propose", "commit")
+    },
+    # Funds: public, active funds with their totals, to anyone (read-only).
+    "api-v1:fund-list": everyone(),
+    "api-v1:fund-detail": everyone(kwargs=lambda w: {"pk": _funding_object("policy_fund")(w).pk}),
     "api-v1:application-detail": Row(403, 200, 200, 404, 404, 200, kwargs=_application_pk),
     "api-v1:application-scores": Row(403, 404, 200, 404, 404, 200, kwargs=_application_pk),
     "api-v1:application-comments": Row(403, 404, 200, 404, 404, 200, kwargs=_application_pk),

@@ -8,7 +8,9 @@ from rest_framework.routers import DefaultRouter
 
 from medexchange.agreements.api import AgreementViewSet
 from medexchange.api import applications, catalog, matching, views
+from medexchange.funding.api import FundViewSet
 from medexchange.scheduling.api import RotationPlanViewSet
+from medexchange.scholarships.api import ScholarshipCallViewSet
 
 
 class V1Router(DefaultRouter):
@@ -28,6 +30,8 @@ router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("match-cycles", matching.MatchCycleViewSet, basename="match-cycle")
 router.register("match-runs", matching.MatchRunViewSet, basename="match-run")
 router.register("rotation-plans", RotationPlanViewSet, basename="rotation-plan")
+router.register("scholarship-calls", ScholarshipCallViewSet, basename="scholarship-call")
+router.register("funds", FundViewSet, basename="fund")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("v1/", include((router.urls, "api-v1"))),

@@ -276,7 +276,14 @@ def delete_demo_applications() -> int:
     hosts' review criteria and the generated applicants; returns how many applications.
 
     Sessions are PROTECTed by their applications: call this before the catalog goes.
+    Scholarship requests PROTECT their applications: the demo calls' requests go first.
     """
+    from medexchange.network.demo import DEMO_NETWORK_SLUGS
+    from medexchange.network.models import Network
+    from medexchange.scholarships.demo import delete_demo_scholarships
+
+    for network in Network.objects.filter(slug__in=DEMO_NETWORK_SLUGS):
+        delete_demo_scholarships(network)
     hosts = _demo_host_ids()
     applications = Application.objects.filter(
         Q(session__opportunity__host_id__in=hosts) | Q(applicant__email__endswith=DEMO_USER_DOMAIN)

@@ -48,6 +48,7 @@ from medexchange.applications.permissions import (
     can_review,
     is_applicant,
 )
+from medexchange.applications.signals import application_moved
 from medexchange.catalog.eligibility import ineligibility_reasons
 from medexchange.catalog.models import Session
 from medexchange.common.notifications import notify_users
@@ -113,6 +114,9 @@ def _move(
         to_state=to,
         reason=reason,
         data=data,
+    )
+    application_moved.send(
+        sender=Application, application=application, source=source, to=to, actor=actor
     )
     return application
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any
 
@@ -13,9 +14,12 @@ from django.utils import timezone
 from medexchange.agreements import demo as agreements_demo
 from medexchange.applications import demo as applications_demo
 from medexchange.catalog import demo as catalog_demo
+from medexchange.funding import demo as funding_demo
 from medexchange.matching import demo as matching_demo
 from medexchange.network import demo
+from medexchange.network.models import Network
 from medexchange.scheduling import demo as scheduling_demo
+from medexchange.scholarships import demo as scholarships_demo
 
 TOTP_ONE_LINER = (
     'python -c "import base64,hmac,struct,time; '
@@ -45,8 +49,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset",
             action="store_true",
-            help="Delete earlier demo data (applications to demo sessions, catalog of demo "
-            "institutions, networks, institutions, join requests, demo users) before loading.",
+            help="Delete earlier demo data (scholarship calls and funds of the demo networks, "
+            "applications to demo sessions, catalog of demo institutions, networks, "
+            "institutions, join requests, demo users) before loading.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -61,7 +66,12 @@ class Command(BaseCommand):
         if options["reset"]:
             try:
                 # Application.session and Opportunity.host are PROTECT: applications go
-                # first, then the catalog, then the network.
+                # first, then the catalog, then the network. Scholarship requests hold
+                # applications, and funds their network: they go before both.
+                demo_networks = list(Network.objects.filter(slug__in=demo.DEMO_NETWORK_SLUGS))
+                for network in demo_networks:
+                    scholarships_demo.delete_demo_scholarships(network)
+                funding_demo.delete_demo_funds(demo_networks)
                 scheduling_demo.delete_demo_plans()
                 matching_demo.delete_demo_cycles()
                 applications_demo.delete_demo_applications()
@@ -84,6 +94,9 @@ class Command(BaseCommand):
         agreements = agreements_demo.build_demo_agreements(seed=seed)
         cycles = matching_demo.build_demo_cycles(seed=seed)
         plans = scheduling_demo.build_demo_plans(seed=seed)
+        money_network = Network.objects.get(slug=demo.GLOBAL_SLUG)
+        funds = funding_demo.build_demo_funds(money_network, random.Random(seed))
+        scholarships = scholarships_demo.build_demo_scholarships(money_network, random.Random(seed))
         applications_seconds = time.monotonic() - started - network_seconds - catalog_seconds
         self._print_summary(summary, network_seconds)
         self._print_catalog(catalog, catalog_seconds)
@@ -102,6 +115,13 @@ class Command(BaseCommand):
                 f"  Rotation plan ({plans.status}, {plans.participants} participants): "
                 f"{reverse('scheduling:plan', kwargs={'pk': plans.plan})}"
             )
+        self.stdout.write(
+            f"  Funds of {money_network.name}: {funds.funds} funds with {funds.gifts} gifts, "
+            f"{reverse('funding:list', kwargs={'network': money_network.slug})}; "
+            f"a scholarship call with {scholarships.requests} requests and "
+            f"{scholarships.proposed_awards} awards proposed, "
+            f"{reverse('scholarships:call', kwargs={'pk': scholarships.call_id})}"
+        )
 
     def _print_applications(
         self, summary: applications_demo.DemoApplicationsSummary, seconds: float, host: str

@@ -1,0 +1,136 @@
+"""A gift in real Chromium: a donor gives to a fund, pays on the test checkout page of
+the local fake Stripe (which posts a correctly signed ``checkout.session.completed`` to
+the live server, as Stripe does, and sends the browser back), sees the thank-you page
+with the receipt, opens the receipt PDF, and sees the fund's totals change. axe-core
+checks the donation page, the thank-you page and the donor's page for serious and
+critical violations."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import NoReverseMatch, reverse
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from medexchange.funding import selectors
+from medexchange.funding.models import Donation, Fund, Receipt
+from tests import factories
+from tests.e2e.conftest import Tab, browser_db
+from tests.e2e.test_application_path import assert_accessible, sign_in
+from tests.funding.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
+
+pytestmark = [pytest.mark.browser, browser_db]
+
+
+@pytest.fixture(scope="module")
+def axe() -> Axe:
+    return Axe()
+
+
+@pytest.fixture
+def fake_stripe(live_server: Any, settings: Any) -> Iterator[FakeStripe]:
+    with FakeStripe(webhook_url=live_server.url + "/funding/webhooks/stripe/") as fake:
+        settings.STRIPE_SECRET_KEY = API_KEY
+        settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+        settings.STRIPE_API_BASE = fake.base_url
+        yield fake
+
+
+@pytest.fixture
+def gift_world(transactional_db: Any) -> dict[str, Any]:
+    network = factories.NetworkFactory(name="Global Exchange Network", slug="global")
+    fund = Fund.objects.create(
+        network=network,
+        slug="em-residents",
+        name="EM Residents Fund",
+        currency="EUR",
+        description="Flights and housing for residents from countries where EM is new.",
+    )
+    donor = factories.UserFactory(email="dana@example.org", full_name="Dana Donor")
+    return {"fund": fund, "donor": donor}
+
+
+def _fund_page(fund: Fund) -> str | None:
+    with contextlib.suppress(NoReverseMatch):
+        return reverse("funding:fund", kwargs={"network": fund.network.slug, "fund": fund.slug})
+    return None
+
+
+def test_a_donor_gives_pays_and_gets_the_receipt(
+    open_tab: Callable[..., Tab], gift_world: dict[str, Any], fake_stripe: FakeStripe, axe: Axe
+) -> None:
+    fund: Fund = gift_world["fund"]
+    tab = open_tab()
+    sign_in(tab, gift_world["donor"])
+    fund_page = _fund_page(fund)
+    if fund_page is not None:
+        tab.goto(fund_page)
+        before = tab.page.locator("main").inner_text()
+        assert "100.00" not in before
+
+    tab.goto(reverse("funding:donate", kwargs={"network": "global", "fund": fund.slug}))
+    expect(tab.page.get_by_role("heading", level=1)).to_have_text("Give to EM Residents Fund")
+    assert_accessible(tab, axe, "donation page")
+    # The e-mail address is the signed-in donor's.
+    expect(tab.page.get_by_label("Your e-mail address")).to_have_value("dana@example.org")
+
+    # First a typo: the page says what is wrong, at the field, and charges nothing.
+    tab.page.get_by_label("Other amount", exact=True).check()
+    tab.page.get_by_role("textbox", name="Other amount").fill("12.345")
+    tab.page.get_by_role("button", name="Continue to payment").click()
+    expect(tab.page.get_by_role("alert")).to_contain_text("Please check your gift")
+    expect(tab.page.locator("main")).to_contain_text("at most 2 decimals")
+    assert_accessible(tab, axe, "donation page with errors")
+    assert not Donation.objects.exists()
+    # The refused form is answered 400, which Chromium logs; nothing else went wrong.
+    assert all("status of 400" in error for error in tab.console_errors), tab.console_errors
+    tab.console_errors.clear()
+
+    tab.page.get_by_role("textbox", name="Other amount").fill("")
+    tab.page.get_by_label("100", exact=True).check()
+    tab.page.get_by_label("Dedication").fill("In memory of Dr. Okafor")
+    tab.page.get_by_role("button", name="Continue to payment").click()
+
+    # The provider's (fake) checkout page; paying posts the signed webhook.
+    expect(tab.page.get_by_role("heading", name="Test checkout")).to_be_visible()
+    assert tab.page.url.startswith(fake_stripe.base_url + "/pay/cs_test_")
+    tab.page.get_by_role("button", name="Pay").click()
+
+    expect(tab.page.get_by_role("heading", level=1)).to_have_text("Thank you for your gift")
+    assert fake_stripe.webhook_answers == [200]
+    expect(tab.page.locator("main")).to_contain_text("100.00")
+    assert_accessible(tab, axe, "thank-you page")
+    receipt = Receipt.objects.get()
+    link = tab.page.get_by_role("link", name=f"Download your receipt {receipt.label} (PDF)")
+    expect(link).to_be_visible()
+
+    pdf = tab.page.request.get(tab.base_url + (link.get_attribute("href") or ""))
+    assert pdf.ok
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.body())).pages)
+    assert receipt.label in text
+    assert "EM Residents Fund" in text
+    assert "In memory of Dr. Okafor" in text
+
+    totals = selectors.fund_totals(fund)
+    assert (totals.raised, totals.held) == (Decimal("100.00"), Decimal("100.00"))
+
+    # The donor's page lists the gift, received, with its receipt.
+    tab.page.get_by_role("link", name="My gifts and receipts").click()
+    expect(tab.page.get_by_role("heading", level=1)).to_have_text("My gifts")
+    row = tab.page.get_by_role("row").filter(has_text="EM Residents Fund")
+    expect(row).to_contain_text("Received")
+    expect(row.get_by_role("link", name=f"Receipt {receipt.label} (PDF)")).to_be_visible()
+    assert_accessible(tab, axe, "donor page")
+
+    if fund_page is not None:
+        tab.goto(fund_page)
+        expect(tab.page.locator("main")).to_contain_text("100.00")
+    tab.assert_clean()

@@ -1,0 +1,63 @@
+"""A commit racing the withdrawals of the applications it funds: whatever the order,
+no money stays reserved for a withdrawn application, and nothing deadlocks."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+from medexchange.applications import services as application_services
+from medexchange.scholarships import services
+from medexchange.scholarships.models import Award
+from tests.scholarships.conftest import Scene, ask, available
+
+# Threads need committed rows; the serialized rollback puts back the country profiles.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL (set DATABASE_URL)"
+)
+def test_commit_and_withdrawals_at_the_same_moment_leave_no_money_reserved(scene: Scene) -> None:
+    applications = [scene.application(index) for index in range(4)]
+    requests = [ask(scene.call, application, "500.00") for application in applications]
+    services.call_move(call=scene.call, to="reviewing", actor=scene.staff)
+    for request in requests:
+        services.request_review_save(request=request, actor=scene.staff, score=7)
+    services.allocation_propose(call=scene.call, actor=scene.staff)
+    assert Award.objects.filter(status="proposed").count() == 4
+    withdrawn = applications[:2]
+    barrier = threading.Barrier(1 + len(withdrawn))
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def run(work: Any) -> None:
+        try:
+            barrier.wait(timeout=30)
+            work()
+        except Exception as error:  # pragma: no cover - would be a bug
+            with lock:
+                errors.append(repr(error))
+        finally:
+            connections.close_all()
+
+    works = [lambda: services.awards_commit(call=scene.call, actor=scene.staff)] + [
+        (lambda a=a: application_services.application_withdraw(application=a, actor=a.applicant))
+        for a in withdrawn
+    ]
+    threads = [threading.Thread(target=run, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    for application in withdrawn:
+        award = Award.objects.get(request__application=application)
+        assert award.status in {"released", "cancelled"}
+    kept = Award.objects.filter(request__application__in=applications[2:])
+    assert sorted(kept.values_list("status", flat=True)) == ["committed", "committed"]
+    assert available(scene.fund) == Decimal("2000.00")
