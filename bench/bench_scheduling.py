@@ -1,6 +1,7 @@
 """Benchmark: the rotation scheduler on four seeded scenarios, against a greedy baseline.
 
-Run: ``.venv/bin/python bench/bench_scheduling.py [--seed 1] [--only month,year,network,repair]``.
+Run: ``.venv/bin/python bench/bench_scheduling.py [--seed 1] [--only month,year,network,repair]
+[--repeat 2] [--general]``.
 
 Scenarios (goals from issue 6, 2 cores):
 - month: 40 participants, 10 sites, 4 weekly periods, proven optimal in < 1 s;
@@ -9,8 +10,11 @@ Scenarios (goals from issue 6, 2 cores):
   within 60 s and within 1 % of the solver's bound;
 - repair: the month after one drop-out, from the month's plan, < 2 s with the fewest changes.
 
-For each: the solver's status, seconds, objective, bound and gap, its score terms, and the
-greedy baseline's score on the same input (with how many hard rules greedy breaks).
+For each: the solver's status, seconds (each of ``--repeat`` runs, with the load average
+then: the machine is shared), objective, bound and gap, whether the exact shortcut or the
+general model produced the plan, its score terms, and the greedy baseline's score on the
+same input (with how many hard rules greedy breaks). ``--general`` also times the general
+model alone (the engine before the shortcut), for comparison.
 """
 
 from __future__ import annotations
@@ -96,33 +100,67 @@ def _score(score: Score | None) -> str:
     if score is None:
         return "-"
     return (
-        f"preferences {score.preferences}, diversity {score.diversity}, "
-        f"imbalance {score.imbalance}, changes {score.changes}"
+        f"gain {score.preferences + score.diversity} (preferences {score.preferences}, "
+        f"diversity {score.diversity}), imbalance {score.imbalance}, changes {score.changes}"
     )
 
 
-def run(name: str, data: dict[str, Any], time_limit: float) -> Solution:
+def _load() -> str:
+    try:
+        return Path("/proc/loadavg").read_text(encoding="ascii").split()[0]
+    except OSError:  # not Linux
+        return "?"
+
+
+def run(
+    name: str, data: dict[str, Any], time_limit: float, *, repeat: int, general: bool
+) -> Solution:
+    """Solve ``repeat`` times (the machine is shared: each run's time is printed), then
+    the greedy baseline once; with ``general``, the general model alone as well."""
     plan = parse_plan(data)
-    started = time.perf_counter()
-    solution = solve(plan, time_limit=time_limit, workers=2)
-    seconds = time.perf_counter() - started
-    broken = violations(plan, solution.assignment) if solution.assignment else []
-    gap = solution.gap
     print(
         f"== {name}: {len(plan.participants)} participants, {len(plan.sites)} sites, "
         f"{len(plan.periods)} periods"
     )
-    print(
-        f"   solver: {solution.status} in {seconds:.2f} s; objective {solution.objective}, "
-        f"bound {solution.bound}, gap {gap * 100 if gap is not None else float('nan'):.3f} %; "
-        f"hard rules broken: {len(broken)}"
-    )
-    print(f"           {_score(solution.score)}")
+    variants = [("solver", True)] + ([("general model", False)] if general else [])
+    solution: Solution | None = None
+    for label, shortcut in variants:
+        for _ in range(repeat):
+            load = _load()
+            started = time.perf_counter()
+            found = solve(plan, time_limit=time_limit, workers=2, shortcut=shortcut)
+            seconds = time.perf_counter() - started
+            broken = violations(plan, found.assignment) if found.assignment else []
+            gap = found.gap
+            path = "shortcut" if found.stats.get("shortcut") else "general model"
+            print(
+                f"   {label}: {found.status} in {seconds:.2f} s (load {load}, {path}); "
+                f"objective {found.objective}, bound {found.bound}, "
+                f"gap {gap * 100 if gap is not None else float('nan'):.4f} %; "
+                f"hard rules broken: {len(broken)}"
+            )
+            print(f"           {_score(found.score)}")
+            phases = ", ".join(f"{k} {v}" for k, v in found.stats.items() if k.endswith("_bound"))
+            print(f"           proven bounds of each phase: {phases or '-'}")
+            if solution is None:
+                solution = found
     g_started = time.perf_counter()
     assignment, g_score = greedy(plan)
     g_seconds = time.perf_counter() - g_started
     g_broken = violations(plan, assignment)
-    print(f"   greedy: {g_seconds:.2f} s; {_score(g_score)}; hard rules broken: {len(g_broken)}")
+    empty = sum(1 for v in g_broken if v.rule == "presence")
+    print(
+        f"   greedy: {g_seconds:.2f} s; {_score(g_score)}; hard rules broken: {len(g_broken)} "
+        f"({empty} empty cells)"
+    )
+    assert solution is not None
+    if solution.score is not None:
+        ours = solution.score.preferences + solution.score.diversity
+        theirs = g_score.preferences + g_score.diversity
+        print(
+            f"   solver vs greedy: gain {ours} vs {theirs}, imbalance "
+            f"{solution.score.imbalance} vs {g_score.imbalance}"
+        )
     return solution
 
 
@@ -130,16 +168,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", default="month,year,network,repair")
+    parser.add_argument("--repeat", type=int, default=2, help="solves per scenario (timed)")
+    parser.add_argument(
+        "--general", action="store_true", help="also time the general model without the shortcut"
+    )
     args = parser.parse_args()
     only = set(args.only.split(","))
     rng = random.Random(args.seed)
+    options = {"repeat": args.repeat, "general": args.general}
+    print(f"load average at start: {_load()} (2 cores; other work shares them)")
     month = generate(rng, people=40, sites=10, periods=4, stay=None, min_sites=3, max_stay=2)
     if "month" in only or "repair" in only:
-        solution = run("month", month, 10)
+        solution = run("month", month, 10, **options)
         if "repair" in only:
             dropped = {**month, "participants": month["participants"][:-1]}
             dropped["previous"] = solution.assignment
-            repaired = run("repair after one drop-out", dropped, 10)
+            repaired = run("repair after one drop-out", dropped, 10, **options)
             assert repaired.score is not None
             print(
                 f"   cells changed: {repaired.score.changes} (fewest possible: 0 unless the "
@@ -147,12 +191,13 @@ def main() -> None:
             )
     if "year" in only:
         year = generate(rng, people=100, sites=20, periods=48, stay=(4, 8), min_sites=2, max_stay=4)
-        run("year", year, 60)
+        run("year", year, 60, **options)
     if "network" in only:
         network = generate(
             rng, people=500, sites=50, periods=48, stay=(4, 8), min_sites=2, max_stay=4
         )
-        run("network", network, 60)
+        run("network", network, 60, **options)
+    print(f"load average at end: {_load()}")
 
 
 if __name__ == "__main__":

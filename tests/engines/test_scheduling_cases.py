@@ -189,6 +189,50 @@ def test_the_optimum_matches_a_brute_force_on_a_small_case() -> None:
     assert value(plan, assignment) == best_by_brute_force(plan)
 
 
+def test_a_pair_together_every_week_shares_its_sites_and_loses_a_wish() -> None:
+    # Two weeks together: two sites between them, three wished. Keeping ana's two wishes
+    # or one of hers and bo's gives 3 preference points; either way 2 sites each, and
+    # the loads (2, 2, 0) against fair shares of 1 each leave an imbalance of 3.
+    plan = plan_of(
+        horizon={"start": "2027-03-01", "count": 2},
+        sites=[{"id": s, "capacity": 2} for s in ("a", "b", "c")],
+        participants=[{"id": "ana", "preferences": ["a", "b"]}, {"id": "bo", "preferences": ["c"]}],
+        rules={"min_sites": 1, "together": [["ana", "bo"]]},
+    )
+    solution = solve(parse_plan(plan), time_limit=10, workers=1)
+    assert solution.status == "optimal"
+    assert solution.assignment["ana"] == solution.assignment["bo"]
+    assert solution.score is not None
+    assert (solution.score.preferences, solution.score.diversity) == (3, 4)
+    assert solution.score.imbalance == 3
+    assert value(plan, solution.assignment) == best_by_brute_force(plan)
+
+
+def test_the_bound_is_proven_when_a_busy_site_cannot_take_every_wish() -> None:
+    # Four people all wish "er" first, which has one place a week for three weeks: one of
+    # them cannot go. Everyone still sees three sites and "icu", so the gain is 12 + 3 * 2
+    # (the three who get "er") + 4 * 1 = 22, and the solver proves it (objective = bound).
+    plan = plan_of(
+        horizon={"start": "2027-03-01", "count": 3},
+        sites=[
+            {"id": "er", "capacity": 1},
+            {"id": "icu", "capacity": 2},
+            {"id": "peds", "capacity": 2},
+            {"id": "ward", "capacity": 2},
+        ],
+        participants=[{"id": f"p{k}", "preferences": ["er", "icu"]} for k in range(4)],
+        rules={"min_sites": 3, "max_stay": 1, "balance": False},
+    )
+    solution = solve(parse_plan(plan), time_limit=10, workers=1)
+    assert solution.status == "optimal"
+    assert solution.objective == solution.bound
+    assert problems(plan, solution.assignment) == []
+    assert sum("er" in row.values() for row in solution.assignment.values()) == 3
+    assert solution.score is not None
+    assert solution.score.diversity == 12
+    assert solution.score.preferences == 3 * 2 + 4 * 1
+
+
 def test_repair_after_a_closure_changes_only_what_it_must() -> None:
     sites = [{"id": s, "capacity": 2} for s in ("a", "b", "c")]
     previous = {

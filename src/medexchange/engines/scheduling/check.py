@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .facts import speaks
 from .model import Plan
-from .solve import speaks
 
 
 @dataclass(frozen=True, slots=True)

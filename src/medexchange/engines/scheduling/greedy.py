@@ -8,9 +8,9 @@ does, not a solver.
 
 from __future__ import annotations
 
+from .facts import allowed
 from .model import Plan, Score
 from .score import score_of
-from .solve import allowed
 
 
 def greedy(plan: Plan) -> tuple[dict[str, dict[str, str]], Score]:

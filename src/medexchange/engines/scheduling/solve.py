@@ -9,6 +9,9 @@ exposure; then balance.
 When no plan exists, the same rules are rebuilt with one assumption literal per rule
 (per site, participant or pair), and CP-SAT's sufficient assumptions for infeasibility,
 shrunk by deletion, name the rules that conflict.
+
+Plans where stays of one period are allowed and nothing is to be repaired go through the
+exact shortcut of :mod:`.distinct` first; this general model is the fallback.
 """
 
 from __future__ import annotations
@@ -19,15 +22,18 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from .model import Conflict, Participant, Plan, Score, Site, Solution
+from . import distinct
+from .facts import Cells, allowed, speaks
+from .model import Conflict, Participant, Plan, Score, Solution
 from .score import score_of
 
 DEFAULT_TIME_LIMIT = 30.0
 DEFAULT_WORKERS = 2
-# With two workers, which two (measured on bench/bench_scheduling.py): the gain's LP bound
-# is nearly tight, so two LP workers close it; the balance is a sum of deviations, which
-# the LP-heavy worker and the core-based lower-bound search prove far faster than the
-# default pair (a full search and a feasibility jump).
+# The general model's subsolvers with two workers. CP-SAT then runs one full-problem
+# worker, the first of the list, and shares the other thread among its neighbourhood
+# searches: default_lp for the gain, max_lp (the LP with every clause) for the balance.
+# Measured on the month of bench/bench_scheduling.py with the shortcut off: CP-SAT's own
+# choice did not prove the balance in 30 s, this one did in 2-8 s (under load).
 _TWO_WORKERS = {"gain": ["default_lp", "max_lp"], "imbalance": ["max_lp", "core"]}
 # Cores bigger than this are reported as found, without shrinking them one by one.
 _SHRINK_LIMIT = 24
@@ -35,21 +41,7 @@ _SHRINK_LIMIT = 24
 Literal = cp_model.IntVar
 
 
-def speaks(site: Site, person: Participant) -> bool:
-    """A site with no listed languages, or a participant with none, never blocks."""
-    return not site.languages or not person.languages or bool(site.languages & person.languages)
-
-
-def allowed(plan: Plan, p: int, s: int, t: int) -> bool:
-    """Whether ``p`` may be at ``s`` in ``t`` at all (filters, not counted rules)."""
-    person, site = plan.participants[p], plan.sites[s]
-    return (
-        t in person.periods
-        and t not in site.closed
-        and site.capacity[t] > 0
-        and site.id not in person.must_not_visit
-        and speaks(site, person)
-    )
+__all__ = ["allowed", "explain", "solve", "speaks"]
 
 
 @dataclass
@@ -368,6 +360,7 @@ def solve(
     time_limit: float = DEFAULT_TIME_LIMIT,
     workers: int = DEFAULT_WORKERS,
     progress: Callable[[int, int], None] | None = None,
+    shortcut: bool = True,
 ) -> Solution:
     """The best plan found within ``time_limit`` seconds, or why none exists.
 
@@ -376,22 +369,117 @@ def solve(
     objectives whose bounds CP-SAT proves quickly, where one big weighted sum would
     stall. ``objective`` and ``bound`` report the same order folded into one number.
     ``progress(objective, bound)`` is called on every improving solution of a phase.
+
+    Plans where everyone can see a new site every period first go through the exact
+    shortcut of :mod:`.distinct` (a relaxation bounds the gain, a smaller model reaches
+    it and balances); when it cannot conclude, the general model below continues from
+    its best plan and its proven bound. ``shortcut=False`` skips it (to compare).
     """
     started = time.perf_counter()
     deadline = started + time_limit
-    built = _Builder(plan, explain=False).build()
-    stats = {
-        "variables": len(built.model.proto.variables),
-        "constraints": len(built.model.proto.constraints),
+    base_stats = {
         "participants": len(plan.participants),
         "sites": len(plan.sites),
         "periods": len(plan.periods),
     }
+    cells = Cells.of(plan)
+    hint: dict[tuple[int, int], int] = {}
+    gain_upper: int | None = None
+    if shortcut and distinct.applies(plan, cells):
+        outcome = distinct.solve_distinct(
+            plan, cells, deadline=deadline, workers=workers, progress=progress
+        )
+        if outcome.assignment is not None and outcome.gain_bound is not None:
+            return _from_shortcut(
+                plan,
+                outcome,
+                _assignment(plan, outcome.assignment),
+                outcome.gain_bound,
+                started,
+                {**outcome.stats, **base_stats, "shortcut": 1},
+            )
+        hint, gain_upper = outcome.hint, outcome.gain_bound
+    return _solve_general(
+        plan,
+        started=started,
+        deadline=deadline,
+        workers=workers,
+        progress=progress,
+        hint=hint,
+        gain_upper=gain_upper,
+        base_stats=base_stats,
+    )
+
+
+def _from_shortcut(
+    plan: Plan,
+    outcome: distinct.Outcome,
+    assignment: dict[str, dict[str, str]],
+    gain_bound: int,
+    started: float,
+    stats: dict[str, int],
+) -> Solution:
+    score = score_of(plan, assignment)
+    values = {"gain": outcome.gain, "imbalance": outcome.imbalance}
+    bounds = {"gain": gain_bound}
+    if plan.rules.balance:
+        bounds["imbalance"] = outcome.imbalance_bound
+    objective, bound = _folded(plan, score, values, bounds, outcome.optimal)
+    return Solution(
+        status="optimal" if outcome.optimal else "feasible",
+        assignment=assignment,
+        objective=objective,
+        bound=bound,
+        score=score,
+        seconds=time.perf_counter() - started,
+        stats={**stats, **_phase_bounds(bounds)},
+    )
+
+
+def _phase_bounds(bounds: dict[str, int]) -> dict[str, int]:
+    """Each phase's own proven bound, for the stats: the folded gap hides the balance's."""
+    return {f"{name}_bound": value for name, value in bounds.items()}
+
+
+def _assignment(plan: Plan, cells: dict[tuple[int, int], int]) -> dict[str, dict[str, str]]:
+    """(participant, period) -> site indices as ids, each row in period order."""
+    assignment: dict[str, dict[str, str]] = {person.id: {} for person in plan.participants}
+    for (p, t), s in sorted(cells.items(), key=lambda item: item[0][::-1]):
+        assignment[plan.participants[p].id][plan.periods[t].id] = plan.sites[s].id
+    return assignment
+
+
+def _solve_general(
+    plan: Plan,
+    *,
+    started: float,
+    deadline: float,
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+    hint: dict[tuple[int, int], int],
+    gain_upper: int | None,
+    base_stats: dict[str, int],
+) -> Solution:
+    """The phases on the full model. ``hint`` is a plan to start from and ``gain_upper``
+    a proven upper bound of the gain (both from the shortcut, when it ran)."""
+    time_limit = deadline - started
+    built = _Builder(plan, explain=False).build()
+    stats = {
+        "variables": len(built.model.proto.variables),
+        "constraints": len(built.model.proto.constraints),
+        **base_stats,
+    }
+    gain_expression = built.preferences + built.diversity
+    if gain_upper is not None:
+        built.model.add(gain_expression <= gain_upper)  # proven: a cut, not a restriction
+    if hint:
+        for (p, s, t), var in built.x.items():
+            built.model.add_hint(var, 1 if hint.get((p, t)) == s else 0)
     # (name, expression, sense): +1 maximise, -1 minimise.
     phases: list[tuple[str, cp_model.LinearExpr, int]] = []
     if plan.previous:
         phases.append(("changes", built.changes, -1))
-    phases.append(("gain", built.preferences + built.diversity, 1))
+    phases.append(("gain", gain_expression, 1))
     if plan.rules.balance:
         phases.append(("imbalance", built.imbalance, -1))
     solver: cp_model.CpSolver | None = None
@@ -438,10 +526,8 @@ def solve(
             break
     if solver is None:  # pragma: no cover - every path above sets it or returns
         raise RuntimeError("no phase was solved")
-    assignment: dict[str, dict[str, str]] = {person.id: {} for person in plan.participants}
-    for (p, s, t), var in sorted(built.x.items(), key=lambda item: item[0][::-1]):
-        if solver.boolean_value(var):
-            assignment[plan.participants[p].id][plan.periods[t].id] = plan.sites[s].id
+    chosen = {(p, t): s for (p, s, t), var in built.x.items() if solver.boolean_value(var)}
+    assignment = _assignment(plan, chosen)
     # From the assignment, not the solver's values: a phase that stopped early leaves
     # the later phases' deviation variables at any value above their true one.
     score = score_of(plan, assignment)
@@ -453,7 +539,7 @@ def solve(
         bound=bound,
         score=score,
         seconds=time.perf_counter() - started,
-        stats=stats,
+        stats={**stats, **_phase_bounds(bounds)},
     )
 
 
