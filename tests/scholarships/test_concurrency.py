@@ -61,3 +61,50 @@ def test_commit_and_withdrawals_at_the_same_moment_leave_no_money_reserved(scene
     kept = Award.objects.filter(request__application__in=applications[2:])
     assert sorted(kept.values_list("status", flat=True)) == ["committed", "committed"]
     assert available(scene.fund) == Decimal("2000.00")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL (set DATABASE_URL)"
+)
+def test_twenty_awards_committed_at_once_take_only_what_the_fund_holds(scene: Scene) -> None:
+    from medexchange.funding.services import InsufficientFunds
+    from tests.applications.conftest import applicant_with_profile
+    from tests.scholarships.conftest import proposed, submitted
+
+    people = [applicant_with_profile(scene.home, full_name=f"Racer {index}") for index in range(20)]
+    requests = [ask(scene.call, submitted(person, scene.session), "400.00") for person in people]
+    services.call_move(call=scene.call, to="reviewing", actor=scene.staff)
+    awards = [proposed(request, (scene.fund, "400.00")) for request in requests]
+    assert available(scene.fund) == Decimal("3000.00")  # room for 7 of the 20
+    barrier = threading.Barrier(len(awards))
+    committed: list[int] = []
+    refused: list[str] = []
+    unexpected: list[str] = []
+    lock = threading.Lock()
+
+    def run(award: Award) -> None:
+        try:
+            barrier.wait(timeout=30)
+            services.award_commit(award=award, actor=scene.staff)
+            with lock:
+                committed.append(award.pk)
+        except InsufficientFunds as error:
+            with lock:
+                refused.append(" ".join(error.messages))
+        except Exception as error:  # pragma: no cover - would be a bug
+            with lock:
+                unexpected.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(award,)) for award in awards]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert unexpected == []
+    assert len(committed) == 7 and len(refused) == 13
+    assert all("Travel Fund" in message for message in refused)
+    assert Award.objects.filter(status="committed").count() == 7
+    assert Award.objects.filter(status="proposed").count() == 13
+    assert available(scene.fund) == Decimal("200.00")
