@@ -83,17 +83,12 @@ def _event(
     return event
 
 
-def _version(plan: RotationPlan) -> int:
-    found = plan.publications.order_by("-version").values_list("version", flat=True).first()
-    return int(found or 0)
-
-
 def participant_calendar(plan: RotationPlan, participant: PlanParticipant) -> bytes:
     """One all-day event per stay at a site, in the participant's language."""
     sites = {site.pk: site for site in selectors.plan_sites(plan)}
     row = (plan.published_assignment or {}).get(str(participant.pk), {})
     stamp = plan.published_at or timezone.now()
-    sequence = _version(plan)
+    sequence = selectors.publication_version(plan)
     program = plan.session.opportunity.title
     with translation.override(owner_language(plan, participant)):
         calendar = _calendar(_("Rotation: %(program)s") % {"program": program})
@@ -122,7 +117,7 @@ def site_calendar(plan: RotationPlan, site: PlanSite) -> bytes:
     sites = {s.pk: s for s in selectors.plan_sites(plan)}
     people = selectors.roster_people(plan)
     stamp = plan.published_at or timezone.now()
-    sequence = _version(plan)
+    sequence = selectors.publication_version(plan)
     program = plan.session.opportunity.title
     with translation.override(owner_language(plan, None)):
         calendar = _calendar(
@@ -203,7 +198,7 @@ def participant_roster_pdf(plan: RotationPlan, participant: PlanParticipant) -> 
             "session": plan.session,
             "person": selectors.roster_person(participant),
             "stays": stays,
-            "version": _version(plan),
+            "version": selectors.publication_version(plan),
         },
         language,
     )
@@ -221,7 +216,7 @@ def site_roster_pdf(plan: RotationPlan, site: PlanSite, language: str) -> bytes:
             "site": site,
             "place": _site_place(site),
             "periods": periods,
-            "version": _version(plan),
+            "version": selectors.publication_version(plan),
         },
         language,
     )

@@ -648,6 +648,12 @@ def assignment_changes(old: Assignment, new: Assignment) -> list[Change]:
     return changes
 
 
+def publication_version(plan: RotationPlan) -> int:
+    """The version of the plan's latest publication (0 before the first)."""
+    found = plan.publications.order_by("-version").values_list("version", flat=True).first()
+    return int(found or 0)
+
+
 def unpublished_changes(plan: RotationPlan) -> list[Change]:
     """What publishing now would change for people (nothing before a first publication)."""
     if plan.published_at is None:
@@ -793,20 +799,26 @@ def site_roster(
     ]
 
 
-def supervisors_of(site: PlanSite) -> list[Any]:
-    """The site supervisors of the institution that owns the site."""
-    from medexchange.accounts.choices import InstitutionRoleKind
+def people_with_role(institution_id: int, role: str) -> list[Any]:
+    """The active people holding ``role`` at an institution, in a stable order."""
     from medexchange.accounts.models import User
 
     return list(
         User.objects.filter(
             is_active=True,
-            institution_roles__institution_id=site.site.institution_id,
-            institution_roles__role=InstitutionRoleKind.SUPERVISOR,
+            institution_roles__institution_id=institution_id,
+            institution_roles__role=role,
         )
         .distinct()
         .order_by("pk")
     )
+
+
+def supervisors_of(site: PlanSite) -> list[Any]:
+    """The site supervisors of the institution that owns the site."""
+    from medexchange.accounts.choices import InstitutionRoleKind
+
+    return people_with_role(site.site.institution_id, InstitutionRoleKind.SUPERVISOR)
 
 
 def supervised_sites(plan: RotationPlan, user: Any) -> list[PlanSite]:

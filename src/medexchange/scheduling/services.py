@@ -1040,16 +1040,9 @@ EMAIL_TEMPLATE = "scheduling/email/plan"
 
 def _host_coordinators(plan: RotationPlan) -> list[Any]:
     from medexchange.accounts.choices import InstitutionRoleKind
-    from medexchange.accounts.models import User
 
-    return list(
-        User.objects.filter(
-            is_active=True,
-            institution_roles__institution_id=plan.session.opportunity.host_id,
-            institution_roles__role=InstitutionRoleKind.COORDINATOR,
-        )
-        .distinct()
-        .order_by("pk")
+    return selectors.people_with_role(
+        plan.session.opportunity.host_id, InstitutionRoleKind.COORDINATOR
     )
 
 
@@ -1170,8 +1163,7 @@ def rotation_plan_publish(*, plan: RotationPlan, actor: Any) -> PlanPublication 
         changes = [] if first else selectors.assignment_changes(old, new)
         if not first and not changes:
             return None
-        last = plan.publications.order_by("-version").values_list("version", flat=True).first()
-        version = (last or 0) + 1
+        version = selectors.publication_version(plan) + 1
         plan.published_at = timezone.now()
         plan.published_assignment = new
         plan.save(update_fields=["published_at", "published_assignment", "updated_at"])
