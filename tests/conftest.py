@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.utils import translation
 
 from tests import factories
 
@@ -12,6 +14,15 @@ from tests import factories
 def _clear_cache() -> None:
     """Rate limits live in the cache; start every test with a clean slate."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Django's LocaleMiddleware leaves the last request's language active in the thread;
+    every test starts in the site's default language whatever ran before it."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
