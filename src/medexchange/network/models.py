@@ -28,6 +28,19 @@ from medexchange.network.choices import (
 )
 
 LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
+
+#: Fixed words of addresses where a network's short name would stand
+#: (/funding/my-gifts/, /funding/webhooks/stripe/): a network called so would be unreachable.
+RESERVED_NETWORK_SLUGS = frozenset({"my-gifts", "webhooks"})
+
+
+def validate_network_slug(value: str) -> None:
+    if value in RESERVED_NETWORK_SLUGS:
+        raise ValidationError(
+            _("“%(slug)s” is a word the site's addresses already use; choose another short name."),
+            params={"slug": value},
+            code="reserved",
+        )
 LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
 
 
@@ -85,7 +98,7 @@ class Network(models.Model):
     """A global or regional grouping of institutions."""
 
     name = models.CharField(_("name"), max_length=200)
-    slug = models.SlugField(_("short name"), unique=True)
+    slug = models.SlugField(_("short name"), unique=True, validators=[validate_network_slug])
     scope = models.CharField(_("scope"), max_length=10, choices=NetworkScope.choices)
     region = models.CharField(_("region"), max_length=20, choices=Region.choices, blank=True)
     description = models.TextField(_("description"), blank=True)
