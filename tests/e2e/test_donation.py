@@ -8,6 +8,7 @@ critical violations."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -127,4 +128,51 @@ def test_a_donor_gives_pays_and_gets_the_receipt(
     tab.goto(fund_page)
     expect(tab.page.locator("main")).to_contain_text("100.00")
     assert_accessible(tab, axe, "fund page after the gift")
+    tab.assert_clean()
+
+
+def test_finance_staff_record_a_cheque_with_its_receipt_and_give_part_of_it_back(
+    open_tab: Callable[..., Tab], gift_world: dict[str, Any], axe: Axe
+) -> None:
+    fund: Fund = gift_world["fund"]
+    finance = factories.staff_of(fund.network, full_name="Fiona Finance")
+    tab = open_tab()
+    sign_in(tab, finance)
+    tab.goto(fund.get_manage_url())
+    tab.page.get_by_role("link", name="Record a gift").click()
+    expect(
+        tab.page.get_by_label("Issue the receipt now and e-mail it to the donor")
+    ).to_be_checked()
+    assert_accessible(tab, axe, "gift form")
+    tab.page.get_by_label("How it was given").select_option("cheque")
+    tab.page.get_by_label(re.compile(r"^Amount")).fill("250.00")
+    tab.page.get_by_label("Donor's name").fill("Grace Hopper")
+    tab.page.get_by_label("Donor's e-mail").fill("grace@example.org")
+    tab.page.get_by_label("Donor's language").select_option("es")
+    tab.page.get_by_role("button", name="Record the gift").click()
+
+    receipt = Receipt.objects.get()
+    assert (receipt.number, receipt.language) == (1, "es")
+    expect(tab.page.locator("main")).to_contain_text(
+        f"receipt {receipt.label} is e-mailed to grace@example.org"
+    )
+    assert_accessible(tab, axe, "fund's books")
+
+    tab.page.get_by_role("link", name="Refund Grace Hopper").click()
+    expect(tab.page.get_by_role("heading", level=1)).to_have_text("Refund a gift")
+    expect(tab.page.get_by_label("Amount to give back")).to_have_value("250.00")
+    assert_accessible(tab, axe, "refund page")
+    tab.page.get_by_label("Amount to give back").fill("300")
+    tab.page.get_by_label("Reason").fill("Asked by the donor")
+    tab.page.get_by_role("button", name="Record the refund").click()
+    expect(tab.page.get_by_role("alert")).to_contain_text("Nothing was recorded")
+    expect(tab.page.locator("main")).to_contain_text("At most 250.00")
+    assert_accessible(tab, axe, "refund page with an error")
+    assert all("status of 400" in error for error in tab.console_errors), tab.console_errors
+    tab.console_errors.clear()
+
+    tab.page.get_by_label("Amount to give back").fill("50")
+    tab.page.get_by_role("button", name="Record the refund").click()
+    expect(tab.page.locator("main")).to_contain_text("is given back")
+    assert selectors.fund_totals(fund).held == Decimal("200.00")
     tab.assert_clean()

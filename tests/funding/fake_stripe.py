@@ -108,6 +108,7 @@ class FakeStripe:
         self.secret = secret
         self.sessions: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
+        self.refunds: dict[str, dict[str, Any]] = {}
         self.webhook_answers: list[int] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(
@@ -213,8 +214,10 @@ class FakeStripe:
                 if self.path == "/v1/checkout/sessions":
                     self._json(200, fake.create_session(params))
                 elif self.path == "/v1/refunds":
-                    self._json(
-                        200,
+                    # As Stripe: the same Idempotency-Key again answers the first refund.
+                    key = self.headers.get("Idempotency-Key") or next_id("key")
+                    refund = fake.refunds.setdefault(
+                        key,
                         {
                             "id": next_id("re"),
                             "object": "refund",
@@ -223,6 +226,7 @@ class FakeStripe:
                             "status": "succeeded",
                         },
                     )
+                    self._json(200, refund)
                 else:
                     self._json(404, {"error": {"type": "invalid_request_error", "message": "?"}})
 

@@ -651,6 +651,9 @@ FUNDING: dict[str, Row] = {
     "funding:manage": _finance_only(kwargs=_funding_fund),
     "funding:fund-edit": _finance_only(kwargs=_funding_fund),
     "funding:gift-record": _finance_only(kwargs=_funding_fund),
+    "funding:gift-refund": _finance_only(
+        kwargs=lambda w: {**_funding_fund(w), "pk": _funding_object("policy_donation")(w).pk}
+    ),
     # Public fund pages (public, active funds; no recipient's identity) and the finance
     # reports of the network (its finance staff only; a 404 to everyone else).
     "funding:list": everyone(kwargs=_funding_network),

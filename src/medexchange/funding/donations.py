@@ -28,7 +28,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -590,27 +589,31 @@ def payment_of(donation: Donation) -> str:
     return value if isinstance(value, str) else ""
 
 
-def donation_refund_online(*, donation: Donation, amount: Decimal, actor: Any, reason: str) -> str:
+def donation_refund_online(*, donation: Donation, amount: Any, actor: Any, reason: str) -> str:
     """Ask the provider to refund part or all of an online gift (finance staff). The
-    ledger changes when the provider's refund event arrives; returns the refund's id."""
+    ledger changes when the provider's refund event arrives; returns the refund's id.
+
+    Refused beforehand when the fund could not give the money back (it is committed), so
+    the provider never pays out what the ledger would then refuse. Asking twice for the
+    same amount before the provider confirms (a double click) makes one refund: the
+    request carries an idempotency key of the gift, what it had refunded and the amount."""
     if not is_finance_staff(actor, donation.fund.network_id):
         raise PermissionDenied
-    if donation.status not in RECEIVED_STATUSES:
-        raise ValidationError(_("Only a received gift can be refunded."), code="not_received")
-    left = donation.amount - donation.refunded_amount
-    if amount <= 0 or amount > left:
-        raise ValidationError(
-            {"amount": _("Refund more than zero and at most what is left of the gift.")}
-        )
+    clean_amount = services.refund_amount(donation, amount)
+    services.refund_share(donation, donation.fund, clean_amount)
     payment = payment_of(donation)
     if not payment:
         raise ValidationError(
             _("The payment of this gift is not known here: refund it at the provider."),
             code="no_payment",
         )
+    refunded = donation.refunded_amount
+    key = f"medexchange-refund-{donation.pk}-{refunded}-{clean_amount}"
     provider = get_provider(donation.provider)
     try:
-        refund = provider.refund(payment=payment, amount=amount, currency=donation.currency)
+        refund = provider.refund(
+            payment=payment, amount=clean_amount, currency=donation.currency, idempotency_key=key
+        )
     except ProviderError as error:
         raise ValidationError(error.message, code="provider") from error
     audit_record(
@@ -618,6 +621,6 @@ def donation_refund_online(*, donation: Donation, amount: Decimal, actor: Any, r
         action="donation.refund_requested",
         target=donation,
         reason=reason,
-        data={"amount": str(amount), "refund": refund},
+        data={"amount": str(clean_amount), "refund": refund},
     )
     return refund

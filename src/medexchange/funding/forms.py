@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from medexchange.funding.bank_import import MAX_BYTES
@@ -69,9 +70,27 @@ class OfflineGiftForm(forms.Form):
         required=False,
         help_text=_("As written on the cheque or the transfer."),
     )
+    language = forms.ChoiceField(
+        label=_("Donor's language"),
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text=_("The receipt and its e-mail are written in it."),
+    )
+    issue_receipt = forms.BooleanField(
+        label=_("Issue the receipt now and e-mail it to the donor"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Leave it unticked to issue receipts later, all at once, from the fund's Receipts page."
+        ),
+    )
 
     def __init__(self, *args: Any, fund: Fund, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        page_language = translation.get_language() or settings.LANGUAGE_CODE
+        self.fields["language"].initial = (
+            page_language if page_language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        )
         currency: Any = self.fields["currency"]
         currency.choices = currency_choices()
         currency.initial = fund.currency
@@ -80,6 +99,20 @@ class OfflineGiftForm(forms.Form):
             "Only for a gift in another currency than %(currency)s: 1 unit of the gift's "
             "currency = ? %(currency)s. Leave it empty to use the rate recorded for the day."
         ) % {"currency": fund.currency}
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(
+        label=_("Amount to give back"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept in the fund's ledger and the audit log, e.g. “Asked by the donor”."),
+    )
 
 
 class BankImportForm(forms.Form):

@@ -797,6 +797,57 @@ def donation_fail(*, donation: Donation, actor: Any = None, reason: str = "") ->
     return donation
 
 
+def refund_amount(donation: Donation, value: Any) -> Decimal:
+    """``value`` as an amount of the gift's currency that may still be refunded."""
+    if donation.status not in (D.SUCCEEDED, D.PARTIALLY_REFUNDED):
+        raise ValidationError(_("Only a received gift can be refunded."), code="invalid_transition")
+    amount = _amount(value, donation.currency)
+    left = donation.amount - donation.refunded_amount
+    if amount > left:
+        raise ValidationError(
+            {
+                "amount": _("At most %(left)s of this gift can still be refunded.")
+                % {"left": _money(left, donation.currency)}
+            },
+            code="above_refundable",
+        )
+    return amount
+
+
+def refund_share(donation: Donation, fund: Fund, amount: Decimal) -> Decimal:
+    """What refunding ``amount`` (in the gift's currency) takes from the fund: its share at
+    the gift's own rate, all that is left of it on the last refund. Refused when it rounds
+    to nothing or when the fund has not that much free of commitments."""
+    left = donation.amount - donation.refunded_amount
+    fund_left = donation.fund_amount - donation.refunded_fund_amount
+    if amount == left:
+        share = fund_left
+    else:
+        share = min(convert(amount, donation.currency, fund.currency, donation.rate), fund_left)
+    if share <= 0:
+        raise ValidationError(
+            {"amount": _("This refund is too small to take from the fund.")},
+            code="rounds_to_zero",
+        )
+    held, committed = selectors.balances(fund.pk)
+    if held - share < committed:
+        raise ValidationError(
+            {
+                "amount": _(
+                    "%(fund)s has only %(available)s not committed: release commitments "
+                    "before refunding %(share)s."
+                )
+                % {
+                    "fund": fund.name,
+                    "available": _money(held - committed, fund.currency),
+                    "share": _money(share, fund.currency),
+                }
+            },
+            code="insufficient_funds",
+        )
+    return share
+
+
 def donation_refund(*, donation: Donation, amount: Any, actor: Any = None, reason: str) -> Donation:
     """Give back part or all of a received gift. ``amount`` is in the currency given;
     the fund gives back its share at the gift's own rate (the last refund takes exactly
@@ -804,54 +855,14 @@ def donation_refund(*, donation: Donation, amount: Any, actor: Any = None, reaso
     release commitments first."""
     _require_finance_or_system(actor, donation.fund.network_id)
     clean_reason = _reason(reason)
-    clean_amount = _amount(amount, donation.currency)
+    _amount(amount, donation.currency)  # a typing mistake is told before any lock
     with transaction.atomic():
         fund, locked = _lock_donation(donation)
-        if locked.status not in (D.SUCCEEDED, D.PARTIALLY_REFUNDED):
-            raise ValidationError(
-                _("Only a received gift can be refunded."), code="invalid_transition"
-            )
-        refunded = locked.refunded_amount
-        refunded_fund = locked.refunded_fund_amount
-        left = locked.amount - refunded
-        if clean_amount > left:
-            raise ValidationError(
-                {
-                    "amount": _("At most %(left)s of this gift can still be refunded.")
-                    % {"left": _money(left, locked.currency)}
-                },
-                code="above_refundable",
-            )
-        fund_left = locked.fund_amount - refunded_fund
-        if clean_amount == left:
-            share = fund_left
-        else:
-            share = min(
-                convert(clean_amount, locked.currency, fund.currency, locked.rate), fund_left
-            )
-        if share <= 0:
-            raise ValidationError(
-                {"amount": _("This refund is too small to take from the fund.")},
-                code="rounds_to_zero",
-            )
-        held, committed = selectors.balances(fund.pk)
-        if held - share < committed:
-            raise ValidationError(
-                {
-                    "amount": _(
-                        "%(fund)s has only %(available)s not committed: release commitments "
-                        "before refunding %(share)s."
-                    )
-                    % {
-                        "fund": fund.name,
-                        "available": _money(held - committed, fund.currency),
-                        "share": _money(share, fund.currency),
-                    }
-                },
-                code="insufficient_funds",
-            )
+        clean_amount = refund_amount(locked, amount)
+        share = refund_share(locked, fund, clean_amount)
         source = locked.status
-        locked.status = D.REFUNDED if clean_amount == left else D.PARTIALLY_REFUNDED
+        last = clean_amount == locked.amount - locked.refunded_amount
+        locked.status = D.REFUNDED if last else D.PARTIALLY_REFUNDED
         locked.save(update_fields=["status"])
         _entry(
             fund,
@@ -1311,4 +1322,6 @@ __all__ = [
     "fund_update",
     "lock_funds",
     "receipt_number_take",
+    "refund_amount",
+    "refund_share",
 ]

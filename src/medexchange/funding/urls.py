@@ -22,6 +22,11 @@ urlpatterns = [
         views.gift_record,
         name="gift-record",
     ),
+    path(
+        "funding/<slug:network>/<slug:fund>/manage/gifts/<int:pk>/refund/",
+        views.gift_refund,
+        name="gift-refund",
+    ),
     # The public fund pages and the reports (page_urls.py) come last: their
     # "funding/<network>/<fund>/" would catch "manage" and the donation module's words.
     path("", include("medexchange.funding.page_urls")),

@@ -13,10 +13,12 @@ import base64
 import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,9 +27,17 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from medexchange.applications.views.host import add_service_errors
-from medexchange.funding import bank_import, selectors, services
-from medexchange.funding.forms import BankImportForm, ExchangeRateForm, FundForm, OfflineGiftForm
-from medexchange.funding.models import ExchangeRate, Fund, LedgerEntry
+from medexchange.funding import bank_import, donations, receipts, selectors, services
+from medexchange.funding.choices import LedgerKind
+from medexchange.funding.forms import (
+    BankImportForm,
+    ExchangeRateForm,
+    FundForm,
+    OfflineGiftForm,
+    RefundForm,
+)
+from medexchange.funding.models import Donation, ExchangeRate, Fund, LedgerEntry
+from medexchange.funding.money import format_money, parse_amount, quantize
 from medexchange.network.models import Network
 
 LEDGER_PAGE_SIZE = 50
@@ -163,36 +173,117 @@ def gift_record(request: HttpRequest, network: str, fund: str) -> HttpResponse:
     form = OfflineGiftForm(request.POST or None, fund=found)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        receipt = None
         try:
-            donation = services.donation_record_offline(
-                fund=found,
-                amount=data["amount"],
-                currency=data["currency"],
-                method=data["method"],
-                donor_name=data["donor_name"],
-                donor_email=data["donor_email"],
-                memo=data["memo"],
-                received_on=data["received_on"],
-                rate=data["rate"] or None,
-                reference=data["reference"],
-                is_anonymous=data["is_anonymous"],
-                actor=request.user,
-            )
+            with transaction.atomic():  # a gift and its receipt, or neither
+                donation = services.donation_record_offline(
+                    fund=found,
+                    amount=data["amount"],
+                    currency=data["currency"],
+                    method=data["method"],
+                    donor_name=data["donor_name"],
+                    donor_email=data["donor_email"],
+                    memo=data["memo"],
+                    received_on=data["received_on"],
+                    rate=data["rate"] or None,
+                    reference=data["reference"],
+                    is_anonymous=data["is_anonymous"],
+                    language=data["language"] or settings.LANGUAGE_CODE,
+                    actor=request.user,
+                )
+                if data["issue_receipt"]:
+                    receipt = receipts.receipt_issue(donation=donation, actor=request.user)
         except PermissionDenied:
             raise Http404 from None
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(
-                request,
-                _("The gift of %(amount)s is recorded.")
-                % {"amount": f"{donation.amount} {donation.currency}"},
-            )
+            amount = format_money(donation.amount, donation.currency)
+            if receipt is None:
+                text = _("The gift of %(amount)s is recorded.") % {"amount": amount}
+            elif receipt.donor_email:
+                text = _(
+                    "The gift of %(amount)s is recorded; receipt %(receipt)s is e-mailed to "
+                    "%(email)s."
+                ) % {"amount": amount, "receipt": receipt.label, "email": receipt.donor_email}
+            else:
+                text = _(
+                    "The gift of %(amount)s is recorded with receipt %(receipt)s; without an "
+                    "e-mail address, print it from the Receipts page."
+                ) % {"amount": amount, "receipt": receipt.label}
+            messages.success(request, text)
             return redirect(found.get_manage_url())
     return _render(
         request,
         "funding/gift_form.html",
         {"fund": found, "network": found.network, "form": form},
+        failed=request.method == "POST",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def gift_refund(request: HttpRequest, network: str, fund: str, pk: int) -> HttpResponse:
+    """Give back part or all of a gift: a gift recorded by hand leaves the ledger at once;
+    an online gift is refunded at the payment provider and leaves it when the provider
+    confirms."""
+    found = _fund(request, network, fund)
+    gift = get_object_or_404(
+        Donation.objects.visible_to(request.user).filter(fund=found).select_related("fund"),
+        pk=pk,
+    )
+    online = bool(gift.provider) and not gift.provider.startswith("bank:")
+    left = gift.refundable_amount
+    form = RefundForm(
+        request.POST or None,
+        initial={"amount": quantize(left, gift.currency)} if left else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
+        try:
+            if online:
+                donations.donation_refund_online(
+                    donation=gift, amount=amount, actor=request.user, reason=reason
+                )
+            else:
+                services.donation_refund(
+                    donation=gift, amount=amount, actor=request.user, reason=reason
+                )
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            given = format_money(parse_amount(amount, gift.currency), gift.currency)
+            messages.success(
+                request,
+                _(
+                    "The payment service is asked to give %(amount)s back; the fund's ledger "
+                    "shows the refund as soon as the service confirms it."
+                )
+                % {"amount": given}
+                if online
+                else _("%(amount)s is given back; the fund's ledger shows the refund.")
+                % {"amount": given},
+            )
+            return redirect(found.get_manage_url())
+    refunds = (
+        LedgerEntry.objects.filter(fund=found, donation=gift, kind=LedgerKind.REFUND)
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
+    return _render(
+        request,
+        "funding/gift_refund.html",
+        {
+            "fund": found,
+            "network": found.network,
+            "gift": gift,
+            "online": online,
+            "refunds": refunds,
+            "left": left,
+            "form": form,
+        },
         failed=request.method == "POST",
     )
 

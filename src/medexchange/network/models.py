@@ -41,6 +41,8 @@ def validate_network_slug(value: str) -> None:
             params={"slug": value},
             code="reserved",
         )
+
+
 LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
 
 

@@ -75,9 +75,12 @@ class PaymentProvider(Protocol):
         """Verify the request's signature and read its event. Raises ``InvalidWebhook``."""
         ...
 
-    def refund(self, *, payment: str, amount: Decimal, currency: str) -> str:
+    def refund(
+        self, *, payment: str, amount: Decimal, currency: str, idempotency_key: str = ""
+    ) -> str:
         """Refund ``amount`` of the payment ``payment`` (the provider's id); returns the
-        refund's id. The ledger follows when the provider's refund event arrives."""
+        refund's id. The ledger follows when the provider's refund event arrives. The
+        same ``idempotency_key`` twice makes one refund."""
         ...
 
     def cancel_pledge(self, pledge: Pledge) -> None:

@@ -198,10 +198,13 @@ class StripeProvider:
 
     # ----------------------------------------------------------------- money back
 
-    def refund(self, *, payment: str, amount: Decimal, currency: str) -> str:
+    def refund(
+        self, *, payment: str, amount: Decimal, currency: str, idempotency_key: str = ""
+    ) -> str:
         try:
             refund = self.client().v1.refunds.create(
-                params={"payment_intent": payment, "amount": to_minor(amount, currency)}
+                params={"payment_intent": payment, "amount": to_minor(amount, currency)},
+                options={"idempotency_key": idempotency_key} if idempotency_key else None,
             )
         except stripe.StripeError as error:
             raise ProviderError(

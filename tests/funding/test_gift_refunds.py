@@ -1,0 +1,284 @@
+"""Finance staff give a gift back from the fund's books, and record a cheque with its
+receipt in one step.
+
+A gift recorded by hand leaves the ledger at once; an online gift is refunded at Stripe
+(the fake speaks Stripe's API to the real client) and leaves the ledger only when Stripe's
+signed refund event arrives. Refunding money the fund has committed is refused before
+anything is asked of Stripe.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from medexchange.common.models import AuditEntry
+from medexchange.funding import services
+from medexchange.funding.choices import DonationStatus
+from medexchange.funding.models import Donation, LedgerEntry, Receipt
+from medexchange.funding.selectors import fund_totals
+from tests import factories
+from tests.funding.conftest import give
+from tests.funding.fake_stripe import FakeStripe
+from tests.funding.online import (
+    charge_refunded,
+    completed,
+    deliver,
+    start_gift,
+    stripe_api_fixture,  # noqa: F401 - the stripe_api fixture
+)
+from tests.funding.test_staff_pages import field_error, gift_form, gift_url, money, row_of, text
+
+pytestmark = pytest.mark.django_db
+D = DonationStatus
+
+
+def refund_url(gift: Donation) -> str:
+    fund = gift.fund
+    return reverse(
+        "funding:gift-refund",
+        kwargs={"network": fund.network.slug, "fund": fund.slug, "pk": gift.pk},
+    )
+
+
+def held(fund: Any) -> Decimal:
+    return fund_totals(fund).held
+
+
+def refund_requests(stripe_api: FakeStripe) -> list[dict[str, Any]]:
+    return [params for _method, path, params in stripe_api.requests if path == "/v1/refunds"]
+
+
+# --------------------------------------------------------------------------- offline gifts
+
+
+def test_a_cheque_given_back_in_part_leaves_the_ledger_at_once(
+    client: Any, fund: Any, finance: Any
+) -> None:
+    gift = give(fund, finance, "100.00", donor_name="Ada Donor")
+    client.force_login(finance)
+
+    books = client.get(fund.get_manage_url())
+    assert "Refund" in row_of(books, "Ada Donor")
+    assert refund_url(gift) in books.content.decode()
+    form = client.get(refund_url(gift))
+    assert form.status_code == 200
+    assert 'value="100.00"' in form.content.decode()  # what is left, to start from
+    assert f"At most {money('100.00')} can still be refunded" in text(form)
+
+    response = client.post(refund_url(gift), {"amount": "40.00", "reason": "Asked by the donor"})
+
+    assert response.status_code == 302
+    assert response["Location"] == fund.get_manage_url()
+    gift.refresh_from_db()
+    assert gift.status == D.PARTIALLY_REFUNDED
+    assert held(fund) == Decimal("60.00")
+    entry = LedgerEntry.objects.get(donation=gift, kind="refund")
+    assert (entry.held_delta, entry.memo, entry.actor) == (
+        Decimal("-40.00"),
+        "Asked by the donor",
+        finance,
+    )
+    audit = AuditEntry.objects.get(action="donation.refunded")
+    assert (audit.actor, audit.reason, audit.to_state) == (
+        finance,
+        "Asked by the donor",
+        D.PARTIALLY_REFUNDED,
+    )
+    assert f"{money('40.00')} is given back" in text(client.get(response["Location"]))
+    again = client.get(refund_url(gift))
+    assert "Asked by the donor" in row_of(again, "Asked by the donor")
+    assert f"At most {money('60.00')} can still be refunded" in text(again)
+
+
+def test_the_rest_of_a_gift_refunds_it_in_full_and_then_nothing_is_left_to_refund(
+    client: Any, fund: Any, finance: Any
+) -> None:
+    gift = give(fund, finance, "100.00")
+    client.force_login(finance)
+    client.post(refund_url(gift), {"amount": "30.00", "reason": "Part"})
+    client.post(refund_url(gift), {"amount": "70.00", "reason": "The rest"})
+
+    gift.refresh_from_db()
+    assert gift.status == D.REFUNDED
+    assert held(fund) == Decimal("0.00")
+    page = client.get(refund_url(gift))
+    assert "Nothing of this gift can be refunded" in text(page)
+    assert "<form" not in page.content.decode().split("<main", 1)[-1].split("</main>")[0]
+    refused = client.post(refund_url(gift), {"amount": "1.00", "reason": "More"})
+    assert refused.status_code == 400
+    assert "Only a received gift can be refunded." in text(refused)
+    assert held(fund) == Decimal("0.00")
+
+
+@pytest.mark.parametrize(
+    ("amount", "reason", "field", "message"),
+    [
+        ("150.00", "Too much", "amount", "At most 100.00 EUR of this gift can still be refunded."),
+        ("0", "Zero", "amount", "more than zero"),
+        ("-5", "Negative", "amount", "more than zero"),
+        ("10.001", "Decimals", "amount", "decimal"),
+        ("ten", "Words", "amount", ""),
+        ("10.00", "", "reason", "required"),
+    ],
+)
+def test_a_refund_that_cannot_be_made_is_refused_at_its_field_and_nothing_moves(
+    client: Any, fund: Any, finance: Any, amount: str, reason: str, field: str, message: str
+) -> None:
+    gift = give(fund, finance, "100.00")
+    client.force_login(finance)
+
+    response = client.post(refund_url(gift), {"amount": amount, "reason": reason})
+
+    assert response.status_code == 400
+    shown = field_error(response, field)
+    assert message.replace("100.00 EUR", money("100.00")) in shown
+    assert "Nothing was recorded" in text(response)
+    assert held(fund) == Decimal("100.00")
+    assert not LedgerEntry.objects.filter(kind="refund").exists()
+
+
+def test_money_committed_to_awards_is_not_refunded_until_released(
+    client: Any, fund: Any, finance: Any
+) -> None:
+    gift = give(fund, finance, "100.00")
+    commitment = services.commitment_reserve(
+        fund=fund, amount="80.00", purpose="Award to a resident", actor=finance
+    )
+    client.force_login(finance)
+
+    refused = client.post(refund_url(gift), {"amount": "50.00", "reason": "Asked"})
+
+    assert refused.status_code == 400
+    assert (
+        f"EM Residents Fund has only {money('20.00')} not committed: release commitments "
+        f"before refunding {money('50.00')}." in field_error(refused, "amount")
+    )
+    assert held(fund) == Decimal("100.00")
+    services.commitment_release(commitment=commitment, actor=finance, reason="Declined")
+    assert client.post(refund_url(gift), {"amount": "50.00", "reason": "Asked"}).status_code == 302
+    assert held(fund) == Decimal("50.00")
+
+
+def test_only_the_funds_finance_staff_open_the_refund_page(
+    client: Any, network: Any, fund: Any, finance: Any
+) -> None:
+    gift = give(fund, finance, "100.00", donor_email="ada@example.org")
+    other_network = factories.NetworkFactory(slug="elsewhere")
+    donor = factories.UserFactory(email="ada@example.org")
+    Donation.objects.filter(pk=gift.pk).update(donor=donor)
+    for person in (factories.staff_of(other_network), donor, factories.UserFactory()):
+        client.force_login(person)
+        assert client.get(refund_url(gift)).status_code == 404
+        assert client.post(refund_url(gift), {"amount": "1.00", "reason": "x"}).status_code == 404
+    client.logout()
+    assert client.get(refund_url(gift)).status_code == 302  # to sign in
+    assert held(fund) == Decimal("100.00")
+
+
+# --------------------------------------------------------------------------- online gifts
+
+
+def test_an_online_gift_is_refunded_at_stripe_and_the_ledger_follows_its_event(
+    client: Any, fund: Any, finance: Any, stripe_api: FakeStripe
+) -> None:
+    gift = start_gift(client, fund, preset="100")
+    body, _session = completed(stripe_api, gift, payment_intent="pi_back")
+    deliver(client, body)
+    client.force_login(finance)
+    assert "paid online" in text(client.get(refund_url(gift)))
+
+    response = client.post(refund_url(gift), {"amount": "30.00", "reason": "Asked by the donor"})
+
+    assert response.status_code == 302
+    assert refund_requests(stripe_api) == [{"payment_intent": "pi_back", "amount": "3000"}]
+    assert held(fund) == Decimal("100.00")  # nothing moves until Stripe says so
+    assert "as soon as the service confirms it" in text(client.get(response["Location"]))
+    assert AuditEntry.objects.filter(action="donation.refund_requested").count() == 1
+    deliver(client, charge_refunded(gift, "pi_back", refunded_minor=3000))
+    assert held(fund) == Decimal("70.00")
+
+
+def test_asking_twice_before_stripe_confirms_makes_one_refund(
+    client: Any, fund: Any, finance: Any, stripe_api: FakeStripe
+) -> None:
+    gift = start_gift(client, fund, preset="100")
+    body, _session = completed(stripe_api, gift, payment_intent="pi_twice")
+    deliver(client, body)
+    client.force_login(finance)
+
+    client.post(refund_url(gift), {"amount": "30.00", "reason": "Asked"})
+    client.post(refund_url(gift), {"amount": "30.00", "reason": "Asked"})  # a double click
+
+    assert len(refund_requests(stripe_api)) == 2
+    assert len(stripe_api.refunds) == 1  # the same idempotency key: Stripe answers the first
+    deliver(client, charge_refunded(gift, "pi_twice", refunded_minor=3000))
+    client.post(refund_url(gift), {"amount": "30.00", "reason": "A second refund"})
+    assert len(stripe_api.refunds) == 2  # after the first is confirmed, a new one is made
+
+
+def test_an_online_refund_of_committed_money_is_refused_before_stripe_is_asked(
+    client: Any, fund: Any, finance: Any, stripe_api: FakeStripe
+) -> None:
+    gift = start_gift(client, fund, preset="100")
+    body, _session = completed(stripe_api, gift, payment_intent="pi_committed")
+    deliver(client, body)
+    services.commitment_reserve(fund=fund, amount="90.00", purpose="Award", actor=finance)
+    client.force_login(finance)
+
+    refused = client.post(refund_url(gift), {"amount": "50.00", "reason": "Asked"})
+
+    assert refused.status_code == 400
+    assert "release commitments" in field_error(refused, "amount")
+    assert refund_requests(stripe_api) == []
+    assert held(fund) == Decimal("100.00")
+
+
+# --------------------------------------------------------------------------- receipt at once
+
+
+def test_a_cheque_recorded_with_its_receipt_is_numbered_and_mailed_in_the_donors_language(
+    client: Any,
+    fund: Any,
+    finance: Any,
+    mailoutbox: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    client.force_login(finance)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            gift_url(fund), gift_form(language="es", issue_receipt="on", reference="TRX-R-1")
+        )
+
+    assert response.status_code == 302
+    gift = Donation.objects.get(provider_reference="TRX-R-1")
+    receipt = Receipt.objects.get(donation=gift)
+    assert (receipt.number, receipt.language, receipt.donor_email) == (
+        1,
+        "es",
+        "grace@example.org",
+    )
+    assert [message.to for message in mailoutbox] == [["grace@example.org"]]
+    assert mailoutbox[0].attachments[0][2] == "application/pdf"
+    assert "Recibo" in mailoutbox[0].subject or "recibo" in mailoutbox[0].body.lower()
+    assert f"receipt {receipt.label} is e-mailed to grace@example.org" in text(
+        client.get(response["Location"])
+    )
+
+
+def test_a_cheque_recorded_without_the_box_ticked_waits_for_the_receipts_page(
+    client: Any, fund: Any, finance: Any, mailoutbox: list[Any]
+) -> None:
+    client.force_login(finance)
+    form = client.get(gift_url(fund)).content.decode()
+    assert 'name="issue_receipt"' in form
+    assert "checked" in form.split('name="issue_receipt"')[1].split(">")[0]  # ticked by default
+
+    response = client.post(gift_url(fund), gift_form(reference="TRX-R-2"))
+
+    assert response.status_code == 302
+    assert not Receipt.objects.exists()
+    assert mailoutbox == []
