@@ -74,6 +74,8 @@ def completed_session(
         "payment_status": "paid" if paid else "unpaid",
         "payment_intent": None if subscription else (payment_intent or next_id("pi")),
         "subscription": subscription,
+        # In subscription mode the session names the subscription's first invoice.
+        "invoice": next_id("in") if subscription else None,
     }
 
 

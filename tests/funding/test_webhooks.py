@@ -440,3 +440,88 @@ def test_finance_staff_refund_an_online_gift_at_stripe_and_the_ledger_follows(
     assert held(fund) == Decimal("100.00")  # nothing moves until Stripe says so
     deliver(client, charge_refunded(gift, "pi_to_refund", refunded_minor=3000))
     assert held(fund) == Decimal("70.00")
+
+
+def _invoice_payment(invoice_id: str, payment_intent: str) -> dict[str, Any]:
+    """An InvoicePayment as ``invoice_payment.paid`` carries it (API 2025-03-31 and later:
+    the invoice itself no longer names its PaymentIntent)."""
+    return {
+        "id": next_id("inpay"),
+        "object": "invoice_payment",
+        "invoice": invoice_id,
+        "is_default": True,
+        "status": "paid",
+        "payment": {"type": "payment_intent", "payment_intent": payment_intent},
+    }
+
+
+def _monthly_gift_paid(client: Any, fund: Any, stripe_api: FakeStripe) -> tuple[Any, Any]:
+    gift = start_gift(client, fund, preset="", custom_amount="20", frequency="monthly")
+    body, session = completed(stripe_api, gift)
+    deliver(client, body)
+    first_invoice = {**_invoice(session["subscription"], reason="subscription_create")}
+    first_invoice["id"] = session["invoice"]
+    deliver(client, event("invoice.paid", first_invoice))
+    gift.refresh_from_db()
+    return gift, session
+
+
+def test_a_refund_of_a_monthly_pledges_first_payment_finds_the_checkout_gift(
+    client: Any, fund: Any, stripe_api: FakeStripe
+) -> None:
+    gift, session = _monthly_gift_paid(client, fund, stripe_api)
+    refund = charge_refunded(gift, "pi_first_month", refunded_minor=2000)
+
+    early = deliver(client, refund)  # before Stripe said which payment paid the invoice
+    assert body_of(early)["status"] == "waiting"
+    assert held(fund) == Decimal("20.00")
+    deliver(
+        client,
+        event("invoice_payment.paid", _invoice_payment(session["invoice"], "pi_first_month")),
+    )
+
+    gift.refresh_from_db()
+    assert gift.status == D.REFUNDED
+    assert held(fund) == Decimal("0.00")
+
+
+def test_a_refund_of_a_later_monthly_payment_finds_that_months_gift(
+    client: Any, fund: Any, stripe_api: FakeStripe
+) -> None:
+    first, session = _monthly_gift_paid(client, fund, stripe_api)
+    later_invoice = _invoice(session["subscription"], reason="subscription_cycle")
+    deliver(client, event("invoice.paid", later_invoice))
+    deliver(
+        client, event("invoice_payment.paid", _invoice_payment(later_invoice["id"], "pi_month_2"))
+    )
+    later = Donation.objects.get(provider_reference=later_invoice["id"])
+    assert held(fund) == Decimal("40.00")
+
+    deliver(client, charge_refunded(later, "pi_month_2", refunded_minor=500))
+
+    later.refresh_from_db()
+    first.refresh_from_db()
+    assert later.status == D.PARTIALLY_REFUNDED
+    assert first.status == D.SUCCEEDED
+    assert held(fund) == Decimal("35.00")
+
+
+def test_finance_staff_refund_a_monthly_pledges_first_payment_at_stripe(
+    client: Any, fund: Any, finance: Any, stripe_api: FakeStripe
+) -> None:
+    from medexchange.funding import donations
+
+    gift, session = _monthly_gift_paid(client, fund, stripe_api)
+    deliver(
+        client, event("invoice_payment.paid", _invoice_payment(session["invoice"], "pi_of_first"))
+    )
+
+    donations.donation_refund_online(
+        donation=gift, amount=Decimal("20.00"), actor=finance, reason="Asked by the donor"
+    )
+
+    assert stripe_api.requests[-1] == (
+        "POST",
+        "/v1/refunds",
+        {"payment_intent": "pi_of_first", "amount": "2000"},
+    )

@@ -290,14 +290,87 @@ def _session_donation(session: dict[str, Any]) -> Donation:
     return donation
 
 
+def _stored() -> QuerySet[ProviderEvent]:
+    return ProviderEvent.objects.filter(provider=STRIPE, processed_at__isnull=False)
+
+
+def _invoice_paid_by(payment_intent: str) -> str:
+    """The invoice a PaymentIntent paid: on the invoice itself before API 2025-03-31, on
+    the ``invoice_payment.paid`` event since."""
+    for row in (
+        _stored()
+        .filter(type="invoice.paid", payload__data__object__payment_intent=payment_intent)
+        .order_by("pk")[:1]
+    ):
+        return str(row.payload["data"]["object"].get("id") or "")
+    for row in (
+        _stored()
+        .filter(
+            type="invoice_payment.paid",
+            payload__data__object__payment__payment_intent=payment_intent,
+        )
+        .order_by("pk")[:1]
+    ):
+        return str(row.payload["data"]["object"].get("invoice") or "")
+    return ""
+
+
+def _payment_of_invoice(invoice_id: str) -> str:
+    """The PaymentIntent that paid an invoice, in either API shape."""
+    for row in (
+        _stored().filter(type="invoice.paid", payload__data__object__id=invoice_id).order_by("pk")
+    ):
+        value = row.payload["data"]["object"].get("payment_intent")
+        if isinstance(value, str) and value:
+            return value
+    for row in (
+        _stored()
+        .filter(type="invoice_payment.paid", payload__data__object__invoice=invoice_id)
+        .order_by("pk")
+    ):
+        payment = row.payload["data"]["object"].get("payment")
+        value = payment.get("payment_intent") if isinstance(payment, dict) else None
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _invoice_donation(invoice_id: str) -> Donation | None:
+    """The gift an invoice paid: a later month's gift is named by its invoice; the first
+    month's is its checkout session's (the session names its first invoice, and the first
+    invoice names the subscription of the pledge the checkout gift started)."""
+    if not invoice_id:
+        return None
+    gifts = Donation.objects.filter(provider=STRIPE).select_related("fund", "donor")
+    later = gifts.filter(provider_reference=invoice_id).first()
+    if later is not None:
+        return later
+    for row in (
+        _stored()
+        .filter(type="checkout.session.completed", payload__data__object__invoice=invoice_id)
+        .order_by("pk")[:1]
+    ):
+        session = row.payload["data"]["object"]
+        return _donation_named(_metadata(session).get("donation")) or _donation_named(
+            session.get("client_reference_id")
+        )
+    for row in (
+        _stored().filter(type="invoice.paid", payload__data__object__id=invoice_id).order_by("pk")
+    ):
+        subscription = _subscription_id(row.payload["data"]["object"])
+        if subscription:
+            return gifts.filter(pledge__provider_reference=subscription).order_by("pk").first()
+    return None
+
+
 def _payment_donation(payment_intent: Any) -> Donation | None:
     """The gift paid by a PaymentIntent, from the completed checkouts and paid invoices
     stored so far."""
     if not isinstance(payment_intent, str) or not payment_intent:
         return None
-    events = ProviderEvent.objects.filter(provider=STRIPE, processed_at__isnull=False)
     session = (
-        events.filter(
+        _stored()
+        .filter(
             type="checkout.session.completed",
             payload__data__object__payment_intent=payment_intent,
         )
@@ -308,20 +381,7 @@ def _payment_donation(payment_intent: Any) -> Donation | None:
         return _donation_named(
             _metadata(session.payload["data"]["object"]).get("donation")
         ) or _donation_named(session.payload["data"]["object"].get("client_reference_id"))
-    invoice = (
-        events.filter(type="invoice.paid", payload__data__object__payment_intent=payment_intent)
-        .order_by("pk")
-        .first()
-    )
-    if invoice is not None:
-        return (
-            Donation.objects.filter(
-                provider=STRIPE, provider_reference=invoice.payload["data"]["object"].get("id")
-            )
-            .select_related("fund", "donor")
-            .first()
-        )
-    return None
+    return _invoice_donation(_invoice_paid_by(payment_intent))
 
 
 def _check_amount(donation: Donation, obj: dict[str, Any], field: str) -> None:
@@ -503,6 +563,14 @@ def on_invoice_paid(invoice: dict[str, Any]) -> str:
     return _received(donation) + f" (pledge {pledge.pk})"
 
 
+def on_invoice_payment_paid(invoice_payment: dict[str, Any]) -> str:
+    """Kept: since API 2025-03-31 this is what ties an invoice to the PaymentIntent that
+    paid it, so a later refund of that payment finds its gift."""
+    payment = invoice_payment.get("payment")
+    intent = payment.get("payment_intent") if isinstance(payment, dict) else None
+    return f"invoice {invoice_payment.get('invoice')} paid by {intent or 'another kind of payment'}"
+
+
 def on_subscription_deleted(subscription: dict[str, Any]) -> str:
     subscription_id = str(subscription.get("id") or "")
     pledge = Pledge.objects.filter(provider=STRIPE, provider_reference=subscription_id).first()
@@ -521,6 +589,7 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "payment_intent.payment_failed": on_payment_failed,
     "charge.refunded": on_charge_refunded,
     "invoice.paid": on_invoice_paid,
+    "invoice_payment.paid": on_invoice_payment_paid,
     "customer.subscription.deleted": on_subscription_deleted,
 }
 
@@ -573,20 +642,31 @@ def pledge_cancel(*, pledge: Pledge, actor: Any) -> Pledge:
 
 
 def payment_of(donation: Donation) -> str:
-    """The provider's payment id (a PaymentIntent) of an online gift, from its events."""
-    events = ProviderEvent.objects.filter(provider=STRIPE, processed_at__isnull=False)
-    types = (
-        ["checkout.session.completed", "checkout.session.async_payment_succeeded"]
-        if donation.pledge_id is None or donation.provider_reference.startswith("cs_")
-        else ["invoice.paid"]
-    )
+    """The provider's payment id (a PaymentIntent) of an online gift, from its events: a
+    one-off gift's checkout names it; a monthly gift's invoice is paid by it (the first
+    month's invoice is the one its checkout session names)."""
+    reference = donation.provider_reference
+    if not reference.startswith("cs_"):
+        return _payment_of_invoice(reference)
     row = (
-        events.filter(type__in=types, payload__data__object__id=donation.provider_reference)
+        _stored()
+        .filter(
+            type__in=["checkout.session.completed", "checkout.session.async_payment_succeeded"],
+            payload__data__object__id=reference,
+        )
         .order_by("pk")
         .first()
     )
-    value = row.payload["data"]["object"].get("payment_intent") if row is not None else None
-    return value if isinstance(value, str) else ""
+    if row is None:
+        return ""
+    session = row.payload["data"]["object"]
+    value = session.get("payment_intent")
+    if isinstance(value, str) and value:
+        return value
+    invoice = session.get("invoice")
+    if isinstance(invoice, dict):
+        invoice = invoice.get("id")
+    return _payment_of_invoice(invoice) if isinstance(invoice, str) and invoice else ""
 
 
 def donation_refund_online(*, donation: Donation, amount: Any, actor: Any, reason: str) -> str:
