@@ -56,6 +56,7 @@ class ScholarshipCallSerializer(serializers.ModelSerializer[ScholarshipCall]):
             "amount_min",
             "amount_max",
             "covers",
+            "partial_awards",
             "eligible_em_statuses",
             "eligible_income_groups",
             "eligible_training_levels",

@@ -62,6 +62,15 @@ class CallForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+    partial_awards = forms.BooleanField(
+        label=_("Awards may be smaller than asked"),
+        required=False,
+        help_text=_(
+            "Applicants may say the least that would still let them go; the allocation may "
+            "then give less than asked (never below the smallest amount), so the money "
+            "reaches more people."
+        ),
+    )
     eligible_em_statuses = forms.MultipleChoiceField(
         label=_("Home countries where Emergency Medicine is"),
         choices=_set(EmStatus),
@@ -172,6 +181,7 @@ CALL_VALUE_FIELDS = (
     "amount_min",
     "amount_max",
     "covers",
+    "partial_awards",
     "opens_at",
     "closes_at",
 )
@@ -195,6 +205,7 @@ class RequestForm(forms.Form):
         ),
     )
     amount = AmountField(label=_("Amount you ask for"), required=False)
+    least_amount = AmountField(label=_("The least that would still let you go"), required=False)
     covers = forms.MultipleChoiceField(
         label=_("What you need it for"),
         widget=forms.CheckboxSelectMultiple,
@@ -216,6 +227,14 @@ class RequestForm(forms.Form):
             "min": format_money(call.amount_min, call.currency),
             "max": format_money(call.amount_max, call.currency),
         }
+        if call.partial_awards:
+            least: Any = self.fields["least_amount"]
+            least.help_text = _(
+                "Optional. This call may give less than asked so that more people can go: "
+                "below this amount you could not take part. Empty: only the whole amount helps."
+            )
+        else:
+            del self.fields["least_amount"]
 
 
 class ReviewForm(forms.Form):

@@ -114,6 +114,14 @@ class ScholarshipCall(models.Model):
     amount_min = _money(_("smallest amount"))
     amount_max = _money(_("largest amount"))
     covers = models.JSONField(_("covers"), default=list)
+    partial_awards = models.BooleanField(
+        _("awards may be smaller than asked"),
+        default=False,
+        help_text=_(
+            "The allocation may give a request less than it asks, down to the least its "
+            "applicant says would still let them go, so the money reaches more people."
+        ),
+    )
     opens_at = models.DateTimeField(_("opens"))
     closes_at = models.DateTimeField(_("closes"))
     status = models.CharField(
@@ -219,6 +227,12 @@ class ScholarshipRequest(models.Model):
         ),
     )
     amount = _money(_("amount requested"))
+    least_amount = _money(
+        _("least that still helps"),
+        null=True,
+        blank=True,
+        help_text=_("Only in calls with smaller awards: below this the applicant could not go."),
+    )
     covers = models.JSONField(_("covers"), default=list)
     status = models.CharField(
         _("status"),
@@ -253,6 +267,11 @@ class ScholarshipRequest(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(amount__gt=0), name="scholarship_request_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(least_amount__isnull=True)
+                | Q(least_amount__gt=0, least_amount__lte=models.F("amount")),
+                name="scholarship_request_least_amount_in_range",
             ),
         ]
         indexes = [models.Index(fields=["call", "status"])]

@@ -125,6 +125,7 @@ CALL_FIELDS = (
     "amount_min",
     "amount_max",
     "covers",
+    "partial_awards",
     "opens_at",
     "closes_at",
 )
@@ -323,6 +324,7 @@ def _clean_call(
     )
     if "covers" in cleaned and not cleaned["covers"]:
         errors.setdefault("covers", []).append(_("Choose what the scholarships pay for."))
+    cleaned["partial_awards"] = bool(values.get("partial_awards", False))
     for name, choices in (
         ("eligible_em_statuses", EmStatus),
         ("eligible_income_groups", IncomeGroup),
@@ -421,6 +423,7 @@ def _call_data(call: ScholarshipCall) -> dict[str, Any]:
         "amount_min": str(call.amount_min),
         "amount_max": str(call.amount_max),
         "currency": call.currency,
+        "partial_awards": call.partial_awards,
         "funds": sorted(call.funds.values_list("pk", flat=True)),
         "reviewers": sorted(call.reviewers.values_list("pk", flat=True)),
     }
@@ -541,6 +544,18 @@ def _clean_covers(values: Any, call: ScholarshipCall) -> list[str]:
     return sorted(set(covers), key=covers.index)
 
 
+def _least_amount(value: Any, asked: Decimal | None, call: ScholarshipCall) -> Decimal:
+    """The least that still helps: within the call's range and not above the amount asked."""
+    least = _amount(value, call.currency, field="least_amount")
+    _in_range(least, call, field="least_amount")
+    if asked is not None and least > asked:
+        raise ValidationError(
+            {"least_amount": _("The least that still helps cannot be more than you ask for.")},
+            code="above_amount",
+        )
+    return least
+
+
 def scholarship_request_create(
     *,
     call: ScholarshipCall,
@@ -550,9 +565,11 @@ def scholarship_request_create(
     amount: Any,
     covers: Sequence[str],
     consent_public_name: bool = False,
+    least_amount: Any = None,
     now: dt.datetime | None = None,
 ) -> ScholarshipRequest:
-    """The applicant asks ``call`` for money for one of their own applications."""
+    """The applicant asks ``call`` for money for one of their own applications; in a call
+    with smaller awards, optionally the least that would still let them go."""
     if not (actor.is_authenticated and application.applicant_id == actor.pk):
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
@@ -577,6 +594,11 @@ def scholarship_request_create(
     if "amount" in cleaned:
         try:
             _in_range(cleaned["amount"], call, field="amount")
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if call.partial_awards and least_amount not in (None, ""):
+        try:
+            cleaned["least_amount"] = _least_amount(least_amount, cleaned.get("amount"), call)
         except ValidationError as error:
             errors.update(error.message_dict)
     if errors:
@@ -845,13 +867,23 @@ def allocation_instance(call: ScholarshipCall) -> Instance:
             "id": key,
             "priority": priority_of(request.mean),
             "amount": amount,
-            "min_amount": amount,
+            "min_amount": _engine_amount(least_to_award(call, request), call.currency),
             "funds": usable,
         }
         if request.pin:
             item["pinned"] = request.pin
         instance.data["requests"].append(item)
     return instance
+
+
+def least_to_award(call: ScholarshipCall, request: ScholarshipRequest) -> Decimal:
+    """The smallest award the allocation may give the request: the least its applicant
+    said still helps in a call with smaller awards, else the whole amount. An amount the
+    committee set by hand is given whole."""
+    amount = request.amount_to_award
+    if not call.partial_awards or request.least_amount is None or request.adjusted_amount:
+        return amount
+    return min(request.least_amount, amount)
 
 
 def _minor_digits(currency: str) -> int:

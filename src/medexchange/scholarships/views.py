@@ -271,6 +271,7 @@ def request_create(request: HttpRequest, pk: int, application_id: int) -> HttpRe
                     amount=form.cleaned_data["amount"],
                     covers=form.cleaned_data["covers"],
                     consent_public_name=form.cleaned_data["consent_public_name"],
+                    least_amount=form.cleaned_data.get("least_amount"),
                 )
             except PermissionDenied:
                 raise Http404 from None
