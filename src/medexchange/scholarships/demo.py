@@ -150,6 +150,7 @@ def build_demo_scholarships(network: Network, rng: random.Random) -> DemoScholar
             "amount_min": "200.00",
             "amount_max": "2000.00",
             "covers": ["travel", "housing", "stipend"],
+            "partial_awards": True,
             "opens_at": now - dt.timedelta(days=10),
             "closes_at": now + dt.timedelta(days=20),
         },
@@ -175,13 +176,16 @@ def build_demo_scholarships(network: Network, rng: random.Random) -> DemoScholar
             break
         if services.eligibility_reasons(call, application, now=now):
             continue
+        amount = Decimal(rng.randrange(200, 2001, 50))
         requests.append(
             services.scholarship_request_create(
                 call=call,
                 application=application,
                 actor=application.applicant,
                 need_statement=rng.choice(NEEDS),
-                amount=Decimal(rng.randrange(200, 2001, 50)),
+                amount=amount,
+                # Larger requests say two thirds (to 50) would still let them go.
+                least_amount=(amount * 2 / 3 // 50) * 50 if amount >= 600 else None,
                 covers=rng.sample(["travel", "housing", "stipend"], rng.randint(1, 3)),
                 consent_public_name=rng.random() < 0.3,
                 now=now,
