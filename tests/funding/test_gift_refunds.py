@@ -48,6 +48,14 @@ def held(fund: Any) -> Decimal:
     return fund_totals(fund).held
 
 
+def received_online(client: Any, fund: Any, stripe_api: FakeStripe, payment_intent: str) -> Any:
+    """A gift of 100 given on the donation page and paid at (fake) Stripe."""
+    gift = start_gift(client, fund, preset="100")
+    body, _session = completed(stripe_api, gift, payment_intent=payment_intent)
+    deliver(client, body)
+    return gift
+
+
 def refund_requests(stripe_api: FakeStripe) -> list[dict[str, Any]]:
     return [params for _method, path, params in stripe_api.requests if path == "/v1/refunds"]
 
@@ -185,9 +193,7 @@ def test_only_the_funds_finance_staff_open_the_refund_page(
 def test_an_online_gift_is_refunded_at_stripe_and_the_ledger_follows_its_event(
     client: Any, fund: Any, finance: Any, stripe_api: FakeStripe
 ) -> None:
-    gift = start_gift(client, fund, preset="100")
-    body, _session = completed(stripe_api, gift, payment_intent="pi_back")
-    deliver(client, body)
+    gift = received_online(client, fund, stripe_api, "pi_back")
     client.force_login(finance)
     assert "paid online" in text(client.get(refund_url(gift)))
 
@@ -205,9 +211,7 @@ def test_an_online_gift_is_refunded_at_stripe_and_the_ledger_follows_its_event(
 def test_asking_twice_before_stripe_confirms_makes_one_refund(
     client: Any, fund: Any, finance: Any, stripe_api: FakeStripe
 ) -> None:
-    gift = start_gift(client, fund, preset="100")
-    body, _session = completed(stripe_api, gift, payment_intent="pi_twice")
-    deliver(client, body)
+    gift = received_online(client, fund, stripe_api, "pi_twice")
     client.force_login(finance)
 
     client.post(refund_url(gift), {"amount": "30.00", "reason": "Asked"})
@@ -223,9 +227,7 @@ def test_asking_twice_before_stripe_confirms_makes_one_refund(
 def test_an_online_refund_of_committed_money_is_refused_before_stripe_is_asked(
     client: Any, fund: Any, finance: Any, stripe_api: FakeStripe
 ) -> None:
-    gift = start_gift(client, fund, preset="100")
-    body, _session = completed(stripe_api, gift, payment_intent="pi_committed")
-    deliver(client, body)
+    gift = received_online(client, fund, stripe_api, "pi_committed")
     services.commitment_reserve(fund=fund, amount="90.00", purpose="Award", actor=finance)
     client.force_login(finance)
 
