@@ -208,20 +208,67 @@ def test_an_online_gift_is_refunded_at_stripe_and_the_ledger_follows_its_event(
     assert held(fund) == Decimal("70.00")
 
 
-def test_asking_twice_before_stripe_confirms_makes_one_refund(
+def test_a_second_refund_waits_until_stripe_confirms_the_first(
     client: Any, fund: Any, finance: Any, stripe_api: FakeStripe
 ) -> None:
+    """100 given, 40 committed: 60 may go back. Asking 50 and then 40 before Stripe
+    confirms the first must not give back 90."""
     gift = received_online(client, fund, stripe_api, "pi_twice")
+    services.commitment_reserve(fund=fund, amount="40.00", purpose="Award", actor=finance)
     client.force_login(finance)
 
-    client.post(refund_url(gift), {"amount": "30.00", "reason": "Asked"})
-    client.post(refund_url(gift), {"amount": "30.00", "reason": "Asked"})  # a double click
+    first = client.post(refund_url(gift), {"amount": "50.00", "reason": "Asked by the donor"})
+    second = client.post(refund_url(gift), {"amount": "40.00", "reason": "More"})
 
-    assert len(refund_requests(stripe_api)) == 2
-    assert len(stripe_api.refunds) == 1  # the same idempotency key: Stripe answers the first
-    deliver(client, charge_refunded(gift, "pi_twice", refunded_minor=3000))
-    client.post(refund_url(gift), {"amount": "30.00", "reason": "A second refund"})
-    assert len(stripe_api.refunds) == 2  # after the first is confirmed, a new one is made
+    assert first.status_code == 302
+    assert second.status_code == 400
+    assert "is not confirmed yet" in text(second)
+    assert len(refund_requests(stripe_api)) == 1
+    waiting = client.get(refund_url(gift))
+    assert "is not confirmed yet" in text(waiting)
+    assert 'name="amount"' not in waiting.content.decode()
+    deliver(client, charge_refunded(gift, "pi_twice", refunded_minor=5000))
+    assert held(fund) == Decimal("50.00")
+    entry = LedgerEntry.objects.get(donation=gift, kind="refund")
+    assert entry.memo.startswith("Asked by the donor — refunded at Stripe")
+    again = client.get(refund_url(gift))
+    assert 'name="amount"' in again.content.decode()
+    refused = client.post(
+        refund_url(gift), {"amount": "40.00", "reason": "More", "refunded_before": "50.00"}
+    )
+    assert "release commitments" in field_error(refused, "amount")  # only 10 is free
+    assert len(refund_requests(stripe_api)) == 1
+
+
+def test_one_idempotency_key_makes_one_refund_at_stripe(stripe_api: FakeStripe) -> None:
+    from medexchange.funding.payments import get_provider
+
+    provider = get_provider("stripe")
+    for _attempt in range(2):  # e.g. asked again after the site's transaction rolled back
+        provider.refund(
+            payment="pi_once", amount=Decimal("30.00"), currency="EUR", idempotency_key="k-1"
+        )
+    provider.refund(payment="pi_once", amount=Decimal("30.00"), currency="EUR")
+
+    assert len(refund_requests(stripe_api)) == 3
+    assert len(stripe_api.refunds) == 2
+
+
+def test_a_refund_form_sent_twice_gives_back_once(client: Any, fund: Any, finance: Any) -> None:
+    gift = give(fund, finance, "100.00")
+    client.force_login(finance)
+    page = client.get(refund_url(gift)).content.decode()
+    assert 'name="refunded_before"' in page
+    form = {"amount": "40.00", "reason": "Asked by the donor", "refunded_before": "0"}
+
+    sent = client.post(refund_url(gift), form)
+    again = client.post(refund_url(gift), form)  # the back button, or a second click
+
+    assert sent.status_code == 302
+    assert again.status_code == 400
+    assert f"This gift changed since the page was opened: {money('40.00')} of it" in text(again)
+    assert held(fund) == Decimal("60.00")
+    assert LedgerEntry.objects.filter(donation=gift, kind="refund").count() == 1
 
 
 def test_an_online_refund_of_committed_money_is_refused_before_stripe_is_asked(
@@ -284,3 +331,23 @@ def test_a_cheque_recorded_without_the_box_ticked_waits_for_the_receipts_page(
     assert response.status_code == 302
     assert not Receipt.objects.exists()
     assert mailoutbox == []
+
+
+def test_a_refund_stripe_never_confirmed_stops_holding_up_the_gift_after_a_day(
+    client: Any, fund: Any, finance: Any, stripe_api: FakeStripe
+) -> None:
+    import datetime as dt
+
+    from medexchange.funding.models import RefundRequest
+    from medexchange.funding.selectors import REFUND_PENDING_FOR
+
+    gift = received_online(client, fund, stripe_api, "pi_lost")
+    client.force_login(finance)
+    client.post(refund_url(gift), {"amount": "30.00", "reason": "Asked"})
+    assert client.post(refund_url(gift), {"amount": "30.00", "reason": "Again"}).status_code == 400
+    RefundRequest.objects.update(
+        created_at=dt.datetime.now(dt.UTC) - REFUND_PENDING_FOR - dt.timedelta(minutes=1)
+    )
+
+    assert client.post(refund_url(gift), {"amount": "30.00", "reason": "Again"}).status_code == 302
+    assert len(refund_requests(stripe_api)) == 2

@@ -525,3 +525,22 @@ def test_finance_staff_refund_a_monthly_pledges_first_payment_at_stripe(
         "/v1/refunds",
         {"payment_intent": "pi_of_first", "amount": "2000"},
     )
+
+
+def test_a_refund_of_a_month_recorded_as_no_gift_never_refunds_the_first_month(
+    client: Any, fund: Any, stripe_api: FakeStripe
+) -> None:
+    first, session = _monthly_gift_paid(client, fund, stripe_api)
+    fund.is_active = False  # closed: Stripe's next monthly payment is recorded as no gift
+    fund.save()
+    month_2 = _invoice(session["subscription"], reason="subscription_cycle")
+    deliver(client, event("invoice.paid", month_2))
+    assert not Donation.objects.filter(provider_reference=month_2["id"]).exists()
+    deliver(client, event("invoice_payment.paid", _invoice_payment(month_2["id"], "pi_month_2")))
+
+    answer = deliver(client, charge_refunded(first, "pi_month_2", refunded_minor=2000))
+
+    assert body_of(answer)["status"] == "waiting"  # no gift of this payment: nothing moves
+    first.refresh_from_db()
+    assert first.status == D.SUCCEEDED
+    assert held(fund) == Decimal("20.00")

@@ -28,16 +28,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from medexchange.common.services import audit_record
-from medexchange.funding import services
+from medexchange.funding import selectors, services
 from medexchange.funding.choices import (
     RECEIVED_STATUSES,
     DonationFrequency,
@@ -46,7 +48,15 @@ from medexchange.funding.choices import (
     PledgeFrequency,
     PledgeStatus,
 )
-from medexchange.funding.models import Donation, DonationQuerySet, Fund, Pledge, ProviderEvent
+from medexchange.funding.models import (
+    Donation,
+    DonationQuerySet,
+    Fund,
+    Pledge,
+    ProviderEvent,
+    RefundRequest,
+)
+from medexchange.funding.money import format_money
 from medexchange.funding.payments import (
     PaymentProvider,
     ProviderError,
@@ -355,8 +365,16 @@ def _invoice_donation(invoice_id: str) -> Donation | None:
             session.get("client_reference_id")
         )
     for row in (
-        _stored().filter(type="invoice.paid", payload__data__object__id=invoice_id).order_by("pk")
+        _stored()
+        .filter(
+            type="invoice.paid",
+            payload__data__object__id=invoice_id,
+            payload__data__object__billing_reason="subscription_create",
+        )
+        .order_by("pk")
     ):
+        # Only the first invoice is the checkout gift's: a later invoice with no gift of
+        # its own (refused, say, because the fund had closed) paid for no gift here.
         subscription = _subscription_id(row.payload["data"]["object"])
         if subscription:
             return gifts.filter(pledge__provider_reference=subscription).order_by("pk").first()
@@ -515,9 +533,12 @@ def on_charge_refunded(charge: dict[str, Any]) -> str:
         new = refunded_in_all - donation.refunded_amount
         if new <= 0:
             return f"gift {donation.pk}: nothing new to refund"
-        services.donation_refund(
-            donation=donation, amount=new, reason=f"refunded at Stripe ({charge.get('id')})"
-        )
+        memo = f"refunded at Stripe ({charge.get('id')})"
+        asked = selectors.pending_refund(donation)
+        if asked is not None and asked.reason:
+            # The reason finance staff gave when they asked (cut to fit a ledger memo).
+            memo = f"{asked.reason[:1800]} — {memo}"
+        services.donation_refund(donation=donation, amount=new, reason=memo)
     return f"gift {donation.pk}: {new} {currency} refunded"
 
 
@@ -669,38 +690,76 @@ def payment_of(donation: Donation) -> str:
     return _payment_of_invoice(invoice) if isinstance(invoice, str) and invoice else ""
 
 
-def donation_refund_online(*, donation: Donation, amount: Any, actor: Any, reason: str) -> str:
+def donation_refund_online(
+    *,
+    donation: Donation,
+    amount: Any,
+    actor: Any,
+    reason: str,
+    expected_refunded: Decimal | None = None,
+) -> str:
     """Ask the provider to refund part or all of an online gift (finance staff). The
     ledger changes when the provider's refund event arrives; returns the refund's id.
 
     Refused beforehand when the fund could not give the money back (it is committed), so
-    the provider never pays out what the ledger would then refuse. Asking twice for the
-    same amount before the provider confirms (a double click) makes one refund: the
-    request carries an idempotency key of the gift, what it had refunded and the amount."""
+    the provider never pays out what the ledger would then refuse; and while an earlier
+    refund of the gift is not confirmed (both would be checked against the same ledger).
+    The gift is locked while the provider is asked, and the request carries an
+    idempotency key of the gift, what it had refunded and the amount."""
     if not is_finance_staff(actor, donation.fund.network_id):
         raise PermissionDenied
-    clean_amount = services.refund_amount(donation, amount)
-    services.refund_share(donation, donation.fund, clean_amount)
-    payment = payment_of(donation)
-    if not payment:
-        raise ValidationError(
-            _("The payment of this gift is not known here: refund it at the provider."),
-            code="no_payment",
+    with transaction.atomic():
+        locked = Donation.objects.select_for_update().select_related("fund").get(pk=donation.pk)
+        clean_amount = services.refund_amount(locked, amount)
+        services.refund_unchanged(locked, expected_refunded)
+        waiting = selectors.pending_refund(locked)
+        if waiting is not None:
+            raise ValidationError(
+                _(
+                    "A refund of %(amount)s asked of the payment service at %(when)s is not "
+                    "confirmed yet: wait for it (usually under a minute) before asking for "
+                    "another."
+                )
+                % {
+                    "amount": format_money(waiting.amount, locked.currency),
+                    "when": date_format(
+                        timezone.localtime(waiting.created_at), "SHORT_DATETIME_FORMAT"
+                    ),
+                },
+                code="refund_pending",
+            )
+        services.refund_share(locked, locked.fund, clean_amount)
+        payment = payment_of(locked)
+        if not payment:
+            raise ValidationError(
+                _("The payment of this gift is not known here: refund it at the provider."),
+                code="no_payment",
+            )
+        refunded = locked.refunded_amount
+        key = f"medexchange-refund-{locked.pk}-{refunded}-{clean_amount}"
+        provider = get_provider(locked.provider)
+        try:
+            refund = provider.refund(
+                payment=payment,
+                amount=clean_amount,
+                currency=locked.currency,
+                idempotency_key=key,
+            )
+        except ProviderError as error:
+            raise ValidationError(error.message, code="provider") from error
+        RefundRequest.objects.create(
+            donation=locked,
+            amount=clean_amount,
+            refunded_before=refunded,
+            provider_refund=refund,
+            reason=reason,
+            requested_by=actor,
         )
-    refunded = donation.refunded_amount
-    key = f"medexchange-refund-{donation.pk}-{refunded}-{clean_amount}"
-    provider = get_provider(donation.provider)
-    try:
-        refund = provider.refund(
-            payment=payment, amount=clean_amount, currency=donation.currency, idempotency_key=key
+        audit_record(
+            actor=actor,
+            action="donation.refund_requested",
+            target=locked,
+            reason=reason,
+            data={"amount": str(clean_amount), "refund": refund},
         )
-    except ProviderError as error:
-        raise ValidationError(error.message, code="provider") from error
-    audit_record(
-        actor=actor,
-        action="donation.refund_requested",
-        target=donation,
-        reason=reason,
-        data={"amount": str(clean_amount), "refund": refund},
-    )
     return refund

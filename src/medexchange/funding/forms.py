@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -113,6 +114,13 @@ class RefundForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Kept in the fund's ledger and the audit log, e.g. “Asked by the donor”."),
     )
+    # What the page showed refunded: a form sent twice, or after someone else's refund,
+    # is refused instead of giving back twice.
+    refunded_before = forms.DecimalField(widget=forms.HiddenInput, required=False)
+
+    def clean_refunded_before(self) -> Decimal | None:
+        value = self.cleaned_data.get("refunded_before")
+        return value if isinstance(value, Decimal) else None
 
 
 class BankImportForm(forms.Form):

@@ -413,6 +413,45 @@ class Donation(models.Model):
         return self.amount - self.refunded_amount
 
 
+class RefundRequest(models.Model):
+    """A refund of an online gift asked of the payment provider. The ledger changes only
+    when the provider's refund event arrives; until then the request is *pending*, and
+    another refund of the gift waits for it (two requests checked against the same
+    unchanged ledger could together give back more than the fund may)."""
+
+    donation = models.ForeignKey(
+        Donation,
+        verbose_name=_("donation"),
+        on_delete=models.PROTECT,
+        related_name="refund_requests",
+    )
+    amount = amount_field(_("amount"))
+    refunded_before = amount_field(_("refunded before"))
+    provider_refund = models.CharField(_("provider's refund"), max_length=200)
+    reason = models.TextField(_("reason"), max_length=2000, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("asked"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("refund request")
+        verbose_name_plural = _("refund requests")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="refund_request_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_refund} ({self.amount} of #{self.donation_id})"
+
+    def is_confirmed(self, refunded: Decimal) -> bool:
+        """Whether the ledger, having refunded ``refunded`` of the gift, holds this refund."""
+        return refunded >= self.refunded_before + self.amount
+
+
 class PledgeQuerySet(models.QuerySet["Pledge"]):
     def visible_to(self, user: Any) -> PledgeQuerySet:
         """Donors see their own pledges; finance staff those of their networks' funds."""

@@ -9,9 +9,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import F, Q, Sum
+from django.utils import timezone
 
 from medexchange.funding.choices import LedgerKind
-from medexchange.funding.models import Commitment, ExchangeRate, Fund, LedgerEntry
+from medexchange.funding.models import (
+    Commitment,
+    Donation,
+    ExchangeRate,
+    Fund,
+    LedgerEntry,
+    RefundRequest,
+)
 from medexchange.funding.money import quantize
 from medexchange.network.models import Network
 
@@ -136,3 +144,20 @@ def rate_on(
         return Decimal(1)
     found = exchange_rate_on(from_currency, to_currency, on, network=network)
     return found.rate if found is not None else None
+
+
+#: How long a refund asked of the payment provider is waited for. Providers confirm in
+#: seconds; one never confirmed (it failed there) no longer holds up the gift after this
+#: (Stripe forgets idempotency keys after 24 hours too, so asking again makes a new one).
+REFUND_PENDING_FOR = dt.timedelta(hours=24)
+
+
+def pending_refund(donation: Donation) -> RefundRequest | None:
+    """The latest refund of the gift asked of the provider that its ledger does not hold
+    yet (and asked within ``REFUND_PENDING_FOR``), if any."""
+    refunded = donation.refunded_amount
+    since = timezone.now() - REFUND_PENDING_FOR
+    for request in donation.refund_requests.filter(created_at__gte=since).order_by("-pk"):
+        if not request.is_confirmed(refunded):
+            return request
+    return None

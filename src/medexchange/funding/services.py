@@ -797,6 +797,23 @@ def donation_fail(*, donation: Donation, actor: Any = None, reason: str = "") ->
     return donation
 
 
+def refund_unchanged(donation: Donation, expected_refunded: Decimal | None) -> None:
+    """Refuse a refund asked on a page that showed another refunded total than the gift has
+    now: the same form sent twice, or two people refunding at once, give back once."""
+    if expected_refunded is None:
+        return
+    refunded = donation.refunded_amount
+    if refunded != expected_refunded:
+        raise ValidationError(
+            _(
+                "This gift changed since the page was opened: %(refunded)s of it is refunded "
+                "now. Check the amount and try again."
+            )
+            % {"refunded": _money(refunded, donation.currency)},
+            code="changed",
+        )
+
+
 def refund_amount(donation: Donation, value: Any) -> Decimal:
     """``value`` as an amount of the gift's currency that may still be refunded."""
     if donation.status not in (D.SUCCEEDED, D.PARTIALLY_REFUNDED):
@@ -848,17 +865,26 @@ def refund_share(donation: Donation, fund: Fund, amount: Decimal) -> Decimal:
     return share
 
 
-def donation_refund(*, donation: Donation, amount: Any, actor: Any = None, reason: str) -> Donation:
+def donation_refund(
+    *,
+    donation: Donation,
+    amount: Any,
+    actor: Any = None,
+    reason: str,
+    expected_refunded: Decimal | None = None,
+) -> Donation:
     """Give back part or all of a received gift. ``amount`` is in the currency given;
     the fund gives back its share at the gift's own rate (the last refund takes exactly
     what is left). Never more than what is left, and never more than the fund has free:
-    release commitments first."""
+    release commitments first. With ``expected_refunded`` (what the person saw refunded),
+    refused when the gift's refunds changed meanwhile."""
     _require_finance_or_system(actor, donation.fund.network_id)
     clean_reason = _reason(reason)
     _amount(amount, donation.currency)  # a typing mistake is told before any lock
     with transaction.atomic():
         fund, locked = _lock_donation(donation)
         clean_amount = refund_amount(locked, amount)
+        refund_unchanged(locked, expected_refunded)
         share = refund_share(locked, fund, clean_amount)
         source = locked.status
         last = clean_amount == locked.amount - locked.refunded_amount
@@ -1324,4 +1350,5 @@ __all__ = [
     "receipt_number_take",
     "refund_amount",
     "refund_share",
+    "refund_unchanged",
 ]

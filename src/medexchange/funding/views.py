@@ -236,25 +236,30 @@ def gift_refund(request: HttpRequest, network: str, fund: str, pk: int) -> HttpR
     left = gift.refundable_amount
     form = RefundForm(
         request.POST or None,
-        initial={"amount": quantize(left, gift.currency)} if left else None,
+        initial={
+            "amount": quantize(left, gift.currency) if left else "",
+            "refunded_before": gift.refunded_amount,
+        },
     )
     if request.method == "POST" and form.is_valid():
-        amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
+        values = {
+            "donation": gift,
+            "amount": form.cleaned_data["amount"],
+            "actor": request.user,
+            "reason": form.cleaned_data["reason"],
+            "expected_refunded": form.cleaned_data["refunded_before"],
+        }
         try:
             if online:
-                donations.donation_refund_online(
-                    donation=gift, amount=amount, actor=request.user, reason=reason
-                )
+                donations.donation_refund_online(**values)
             else:
-                services.donation_refund(
-                    donation=gift, amount=amount, actor=request.user, reason=reason
-                )
+                services.donation_refund(**values)
         except PermissionDenied:
             raise Http404 from None
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            given = format_money(parse_amount(amount, gift.currency), gift.currency)
+            given = format_money(parse_amount(values["amount"], gift.currency), gift.currency)
             messages.success(
                 request,
                 _(
@@ -282,6 +287,7 @@ def gift_refund(request: HttpRequest, network: str, fund: str, pk: int) -> HttpR
             "online": online,
             "refunds": refunds,
             "left": left,
+            "pending": selectors.pending_refund(gift) if online else None,
             "form": form,
         },
         failed=request.method == "POST",

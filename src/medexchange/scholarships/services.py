@@ -621,7 +621,11 @@ def scholarship_request_create(
                 action="scholarship_request.submitted",
                 target=request,
                 to_state=R.SUBMITTED,
-                data={"amount": str(request.amount), "currency": call.currency},
+                data={
+                    "amount": str(request.amount),
+                    "least_amount": str(request.least_amount or ""),
+                    "currency": call.currency,
+                },
             )
     except IntegrityError:
         raise ValidationError(
