@@ -111,6 +111,8 @@ class FakeStripe:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
         self.refunds: dict[str, dict[str, Any]] = {}
+        # Refunds made whose answer is lost (the connection drops), as many times as this.
+        self.drop_refund_answers = 0
         self.webhook_answers: list[int] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(
@@ -228,6 +230,10 @@ class FakeStripe:
                             "status": "succeeded",
                         },
                     )
+                    if fake.drop_refund_answers > 0:
+                        fake.drop_refund_answers -= 1
+                        self.close_connection = True  # made, but no answer ever comes
+                        return
                     self._json(200, refund)
                 else:
                     self._json(404, {"error": {"type": "invalid_request_error", "message": "?"}})

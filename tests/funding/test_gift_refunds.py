@@ -351,3 +351,63 @@ def test_a_refund_stripe_never_confirmed_stops_holding_up_the_gift_after_a_day(
 
     assert client.post(refund_url(gift), {"amount": "30.00", "reason": "Again"}).status_code == 302
     assert len(refund_requests(stripe_api)) == 2
+
+
+def test_refunds_asked_of_stripe_count_against_the_whole_fund_until_confirmed(
+    client: Any, fund: Any, finance: Any, stripe_api: FakeStripe
+) -> None:
+    """Two gifts of 100, 120 committed: 80 free. While 60 of the first is on its way back,
+    60 of the second, or a commitment of 30, would count on money that is gone."""
+    first = received_online(client, fund, stripe_api, "pi_first")
+    second = received_online(client, fund, stripe_api, "pi_second")
+    services.commitment_reserve(fund=fund, amount="120.00", purpose="Awards", actor=finance)
+    client.force_login(finance)
+
+    assert client.post(refund_url(first), {"amount": "60.00", "reason": "A"}).status_code == 302
+    refused = client.post(refund_url(second), {"amount": "60.00", "reason": "B"})
+
+    assert refused.status_code == 400
+    assert f"has only {money('20.00')} not committed" in field_error(refused, "amount")
+    with pytest.raises(services.InsufficientFunds):
+        services.commitment_reserve(fund=fund, amount="30.00", purpose="More", actor=finance)
+    assert len(refund_requests(stripe_api)) == 1
+    deliver(client, charge_refunded(first, "pi_first", refunded_minor=6000))
+    assert held(fund) == Decimal("140.00")  # the refund was not refused by the ledger
+    assert client.post(refund_url(second), {"amount": "20.00", "reason": "B"}).status_code == 302
+
+
+def test_a_refund_whose_answer_is_lost_is_kept_as_asked(
+    client: Any, fund: Any, finance: Any, stripe_api: FakeStripe
+) -> None:
+    gift = received_online(client, fund, stripe_api, "pi_lost_answer")
+    services.commitment_reserve(fund=fund, amount="40.00", purpose="Award", actor=finance)
+    client.force_login(finance)
+    stripe_api.drop_refund_answers = 2  # the first try and the library's one retry
+
+    lost = client.post(refund_url(gift), {"amount": "50.00", "reason": "Asked"})
+
+    assert lost.status_code == 400
+    assert "did not answer: the refund may have been made" in text(lost)
+    assert len(stripe_api.refunds) == 1  # Stripe made it
+    again = client.post(refund_url(gift), {"amount": "40.00", "reason": "Again"})
+    assert "is not confirmed yet" in text(again)
+    assert len(stripe_api.refunds) == 1  # so no second one: 90 of 60 free would go back
+    deliver(client, charge_refunded(gift, "pi_lost_answer", refunded_minor=5000))
+    assert held(fund) == Decimal("50.00")
+
+
+def test_the_refused_page_can_be_sent_again_as_it_now_stands(
+    client: Any, fund: Any, finance: Any
+) -> None:
+    gift = give(fund, finance, "100.00")
+    client.force_login(finance)
+    stale = {"amount": "40.00", "reason": "Asked", "refunded_before": "0"}
+    client.post(refund_url(gift), stale)
+    refused = client.post(refund_url(gift), stale)
+    assert refused.status_code == 400
+
+    shown = refused.content.decode().split('name="refunded_before"')[1].split(">")[0]
+    assert 'value="40' in shown  # the page now carries what is refunded now
+    resent = {**stale, "amount": "10.00", "refunded_before": "40.000"}
+    assert client.post(refund_url(gift), resent).status_code == 302
+    assert held(fund) == Decimal("50.00")

@@ -535,7 +535,7 @@ def on_charge_refunded(charge: dict[str, Any]) -> str:
             return f"gift {donation.pk}: nothing new to refund"
         memo = f"refunded at Stripe ({charge.get('id')})"
         asked = selectors.pending_refund(donation)
-        if asked is not None and asked.reason:
+        if asked is not None and asked.reason and asked.amount == new:
             # The reason finance staff gave when they asked (cut to fit a ledger memo).
             memo = f"{asked.reason[:1800]} — {memo}"
         services.donation_refund(donation=donation, amount=new, reason=memo)
@@ -708,8 +708,11 @@ def donation_refund_online(
     idempotency key of the gift, what it had refunded and the amount."""
     if not is_finance_staff(actor, donation.fund.network_id):
         raise PermissionDenied
+    uncertain: ProviderError | None = None
     with transaction.atomic():
-        locked = Donation.objects.select_for_update().select_related("fund").get(pk=donation.pk)
+        # Only the gift's row: the fund's is the webhook's to lock first (fund, then gift),
+        # and is not held while the provider is asked.
+        locked = Donation.objects.select_for_update().get(pk=donation.pk)
         clean_amount = services.refund_amount(locked, amount)
         services.refund_unchanged(locked, expected_refunded)
         waiting = selectors.pending_refund(locked)
@@ -746,7 +749,11 @@ def donation_refund_online(
                 idempotency_key=key,
             )
         except ProviderError as error:
-            raise ValidationError(error.message, code="provider") from error
+            if not error.uncertain:
+                raise ValidationError(error.message, code="provider") from error
+            # No answer: the refund may be on its way, so it is kept as pending (and
+            # counted against the fund) until the ledger holds it or the day is over.
+            uncertain, refund = error, ""
         RefundRequest.objects.create(
             donation=locked,
             amount=clean_amount,
@@ -757,9 +764,18 @@ def donation_refund_online(
         )
         audit_record(
             actor=actor,
-            action="donation.refund_requested",
+            action="donation.refund_uncertain" if uncertain else "donation.refund_requested",
             target=locked,
             reason=reason,
             data={"amount": str(clean_amount), "refund": refund},
+        )
+    if uncertain is not None:
+        raise ValidationError(
+            _(
+                "%(error)s It is counted as asked: if the payment service made it, the fund's "
+                "ledger shows it within minutes; if not, ask again tomorrow."
+            )
+            % {"error": uncertain.message},
+            code="provider_uncertain",
         )
     return refund

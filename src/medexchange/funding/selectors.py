@@ -20,7 +20,7 @@ from medexchange.funding.models import (
     LedgerEntry,
     RefundRequest,
 )
-from medexchange.funding.money import quantize
+from medexchange.funding.money import convert, quantize
 from medexchange.network.models import Network
 
 ZERO = Decimal(0)
@@ -161,3 +161,23 @@ def pending_refund(donation: Donation) -> RefundRequest | None:
         if not request.is_confirmed(refunded):
             return request
     return None
+
+
+def pending_refunds(fund_id: int, *, exclude_donation: int | None = None) -> Decimal:
+    """The fund's share of the refunds asked of the provider that its ledger does not hold
+    yet: money already on its way back to donors, which no commitment, adjustment or other
+    refund may count on (services call it under the fund's row lock)."""
+    since = timezone.now() - REFUND_PENDING_FOR
+    requests = RefundRequest.objects.filter(
+        donation__fund_id=fund_id, created_at__gte=since
+    ).select_related("donation__fund")
+    if exclude_donation is not None:
+        requests = requests.exclude(donation_id=exclude_donation)
+    total = Decimal(0)
+    for request in requests.order_by("pk"):
+        gift = request.donation
+        if request.is_confirmed(gift.refunded_amount):
+            continue
+        share = convert(request.amount, gift.currency, gift.fund.currency, gift.rate)
+        total += min(share, gift.fund_amount - gift.refunded_fund_amount)
+    return total

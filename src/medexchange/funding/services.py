@@ -847,6 +847,8 @@ def refund_share(donation: Donation, fund: Fund, amount: Decimal) -> Decimal:
             code="rounds_to_zero",
         )
     held, committed = selectors.balances(fund.pk)
+    # Refunds of other gifts asked of the provider are money already on its way back.
+    held -= selectors.pending_refunds(fund.pk, exclude_donation=donation.pk)
     if held - share < committed:
         raise ValidationError(
             {
@@ -924,6 +926,7 @@ def fund_adjust(*, fund: Fund, amount: Any, actor: Any, reason: str) -> LedgerEn
     with transaction.atomic():
         locked = _lock_fund(fund.pk)
         held, committed = selectors.balances(locked.pk)
+        held -= selectors.pending_refunds(locked.pk)  # on its way back to donors
         if held + clean_amount < committed:
             raise ValidationError(
                 {
@@ -959,7 +962,8 @@ def commitment_reserve(*, fund: Fund, amount: Any, purpose: str, actor: Any) -> 
     with transaction.atomic():
         locked = _lock_fund(fund.pk)
         held, committed = selectors.balances(locked.pk)
-        available = held - committed
+        # Refunds asked of the payment provider are not in the ledger yet, but gone.
+        available = held - committed - selectors.pending_refunds(locked.pk)
         if clean_amount > available:
             raise InsufficientFunds(fund=locked, available=available, requested=clean_amount)
         commitment = Commitment.objects.create(

@@ -258,6 +258,10 @@ def gift_refund(request: HttpRequest, network: str, fund: str, pk: int) -> HttpR
             raise Http404 from None
         except ValidationError as error:
             add_service_errors(form, error)
+            # Sent again from this page, the form is checked against what it shows now.
+            resent = request.POST.copy()
+            resent["refunded_before"] = str(gift.refunded_amount)
+            form.data = resent
         else:
             given = format_money(parse_amount(values["amount"], gift.currency), gift.currency)
             messages.success(

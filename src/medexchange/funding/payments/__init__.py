@@ -22,12 +22,14 @@ from medexchange.funding.models import Donation, Pledge
 
 class ProviderError(Exception):
     """The provider could not be reached or refused the request; ``message`` is safe to
-    show a person (translated), ``detail`` is for the log."""
+    show a person (translated), ``detail`` is for the log. ``uncertain``: no answer came
+    (a lost connection, a timeout), so the provider may have done it all the same."""
 
-    def __init__(self, message: str, *, detail: str = "") -> None:
+    def __init__(self, message: str, *, detail: str = "", uncertain: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.detail = detail
+        self.uncertain = uncertain
 
 
 class InvalidWebhook(Exception):

@@ -206,6 +206,12 @@ class StripeProvider:
                 params={"payment_intent": payment, "amount": to_minor(amount, currency)},
                 options={"idempotency_key": idempotency_key} if idempotency_key else None,
             )
+        except stripe.APIConnectionError as error:
+            raise ProviderError(
+                _("The payment service did not answer: the refund may have been made."),
+                detail=str(error),
+                uncertain=True,
+            ) from error
         except stripe.StripeError as error:
             raise ProviderError(
                 _("The payment service refused the refund: %(reason)s")
