@@ -411,3 +411,18 @@ def test_the_refused_page_can_be_sent_again_as_it_now_stands(
     resent = {**stale, "amount": "10.00", "refunded_before": "40.000"}
     assert client.post(refund_url(gift), resent).status_code == 302
     assert held(fund) == Decimal("50.00")
+
+
+def test_the_books_say_how_much_is_on_its_way_back_to_donors(
+    client: Any, fund: Any, finance: Any, stripe_api: FakeStripe
+) -> None:
+    gift = received_online(client, fund, stripe_api, "pi_books")
+    client.force_login(finance)
+    assert "not confirmed yet" not in text(client.get(fund.get_manage_url()))
+    client.post(refund_url(gift), {"amount": "30.00", "reason": "Asked"})
+
+    books = text(client.get(fund.get_manage_url()))
+
+    assert f"{money('30.00')} of refunds asked of the payment service is not confirmed" in books
+    deliver(client, charge_refunded(gift, "pi_books", refunded_minor=3000))
+    assert "not confirmed yet" not in text(client.get(fund.get_manage_url()))

@@ -157,6 +157,7 @@ def manage(request: HttpRequest, network: str, fund: str) -> HttpResponse:
             "fund": found,
             "network": found.network,
             "totals": selectors.fund_totals(found),
+            "pending_refunds": selectors.pending_refunds(found.pk),
             "page": page,
             "entries": page.object_list,
         },
