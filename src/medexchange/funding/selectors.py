@@ -113,6 +113,16 @@ def balances(fund_id: int) -> tuple[Decimal, Decimal]:
     return Decimal(row["held"] or 0), Decimal(row["committed"] or 0)
 
 
+def balances_to_count_on(
+    fund_id: int, *, exclude_donation: int | None = None
+) -> tuple[Decimal, Decimal]:
+    """(held, committed) as a new commitment, adjustment or refund may count on them: the
+    ledger's, less the refunds asked of the provider that it does not hold yet (money
+    already on its way back to donors). ``_check_balanced`` keeps reading the ledger alone."""
+    held, committed = balances(fund_id)
+    return held - pending_refunds(fund_id, exclude_donation=exclude_donation), committed
+
+
 def commitment_outstanding(commitment: Commitment) -> Decimal:
     """amount - released - paid, from the ledger (fresh, never the cached annotation)."""
     total = LedgerEntry.objects.filter(commitment=commitment).aggregate(

@@ -846,9 +846,8 @@ def refund_share(donation: Donation, fund: Fund, amount: Decimal) -> Decimal:
             {"amount": _("This refund is too small to take from the fund.")},
             code="rounds_to_zero",
         )
-    held, committed = selectors.balances(fund.pk)
-    # Refunds of other gifts asked of the provider are money already on its way back.
-    held -= selectors.pending_refunds(fund.pk, exclude_donation=donation.pk)
+    # The gift's own pending refund is the one this may be confirming.
+    held, committed = selectors.balances_to_count_on(fund.pk, exclude_donation=donation.pk)
     if held - share < committed:
         raise ValidationError(
             {
@@ -925,8 +924,7 @@ def fund_adjust(*, fund: Fund, amount: Any, actor: Any, reason: str) -> LedgerEn
         raise ValidationError({"amount": _("An adjustment is not zero.")}, code="zero")
     with transaction.atomic():
         locked = _lock_fund(fund.pk)
-        held, committed = selectors.balances(locked.pk)
-        held -= selectors.pending_refunds(locked.pk)  # on its way back to donors
+        held, committed = selectors.balances_to_count_on(locked.pk)
         if held + clean_amount < committed:
             raise ValidationError(
                 {
@@ -961,9 +959,8 @@ def commitment_reserve(*, fund: Fund, amount: Any, purpose: str, actor: Any) -> 
     )
     with transaction.atomic():
         locked = _lock_fund(fund.pk)
-        held, committed = selectors.balances(locked.pk)
-        # Refunds asked of the payment provider are not in the ledger yet, but gone.
-        available = held - committed - selectors.pending_refunds(locked.pk)
+        held, committed = selectors.balances_to_count_on(locked.pk)
+        available = held - committed
         if clean_amount > available:
             raise InsufficientFunds(fund=locked, available=available, requested=clean_amount)
         commitment = Commitment.objects.create(
