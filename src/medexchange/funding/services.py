@@ -729,6 +729,34 @@ def _lock_donation(donation: Donation) -> tuple[Fund, Donation]:
     return fund, locked
 
 
+def _move(
+    locked: Donation | Disbursement,
+    to: str,
+    *,
+    actor: Any,
+    action: str,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    **values: Any,
+) -> None:
+    """The one way a gift's or a payment's status changes (with the fields that go with
+    it), audited from where it was to where it goes."""
+    source = locked.status
+    locked.status = to
+    for name, value in values.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=["status", *values])
+    audit_record(
+        actor=actor,
+        action=action,
+        target=locked,
+        from_state=source,
+        to_state=to,
+        reason=reason,
+        data=data,
+    )
+
+
 def _sync(target: Any, source: Any, *fields: str) -> None:
     for name in fields:
         setattr(target, name, getattr(source, name))
@@ -745,10 +773,14 @@ def donation_succeed(
         if locked.status in (D.SUCCEEDED, D.PARTIALLY_REFUNDED, D.REFUNDED):
             _sync(donation, locked, "status", "received_on")
             return donation
-        source = locked.status
-        locked.status = D.SUCCEEDED
-        locked.received_on = received_on or locked.received_on or timezone.localdate()
-        locked.save(update_fields=["status", "received_on"])
+        _move(
+            locked,
+            D.SUCCEEDED,
+            actor=actor,
+            action="donation.succeeded",
+            data={"fund_amount": str(locked.fund_amount)},
+            received_on=received_on or locked.received_on or timezone.localdate(),
+        )
         _entry(
             fund,
             K.DONATION,
@@ -757,14 +789,6 @@ def donation_succeed(
             memo=locked.memo,
             donation=locked,
             source_amount=locked.amount,
-        )
-        audit_record(
-            actor=actor,
-            action="donation.succeeded",
-            target=locked,
-            from_state=source,
-            to_state=D.SUCCEEDED,
-            data={"fund_amount": str(locked.fund_amount)},
         )
     _sync(donation, locked, "status", "received_on")
     return donation
@@ -783,16 +807,7 @@ def donation_fail(*, donation: Donation, actor: Any = None, reason: str = "") ->
             raise ValidationError(
                 _("This gift was received: refund it instead."), code="invalid_transition"
             )
-        locked.status = D.FAILED
-        locked.save(update_fields=["status"])
-        audit_record(
-            actor=actor,
-            action="donation.failed",
-            target=locked,
-            from_state=D.PENDING,
-            to_state=D.FAILED,
-            reason=clean_reason,
-        )
+        _move(locked, D.FAILED, actor=actor, action="donation.failed", reason=clean_reason)
     _sync(donation, locked, "status")
     return donation
 
@@ -887,10 +902,15 @@ def donation_refund(
         clean_amount = refund_amount(locked, amount)
         refund_unchanged(locked, expected_refunded)
         share = refund_share(locked, fund, clean_amount)
-        source = locked.status
         last = clean_amount == locked.amount - locked.refunded_amount
-        locked.status = D.REFUNDED if last else D.PARTIALLY_REFUNDED
-        locked.save(update_fields=["status"])
+        _move(
+            locked,
+            D.REFUNDED if last else D.PARTIALLY_REFUNDED,
+            actor=actor,
+            action="donation.refunded",
+            reason=clean_reason,
+            data={"amount": str(clean_amount), "fund_amount": str(share)},
+        )
         _entry(
             fund,
             K.REFUND,
@@ -901,15 +921,6 @@ def donation_refund(
             source_amount=clean_amount,
         )
         _check_balanced(fund)
-        audit_record(
-            actor=actor,
-            action="donation.refunded",
-            target=locked,
-            from_state=source,
-            to_state=locked.status,
-            reason=clean_reason,
-            data={"amount": str(clean_amount), "fund_amount": str(share)},
-        )
     _sync(donation, locked, "status")
     return donation
 
@@ -1146,11 +1157,15 @@ def disbursement_pay(
                 },
                 code="above_outstanding",
             )
-        locked.status = DS.PAID
-        locked.paid_on = day
-        if clean_reference:
-            locked.reference = clean_reference
-        locked.save(update_fields=["status", "paid_on", "reference"])
+        _move(
+            locked,
+            DS.PAID,
+            actor=actor,
+            action="disbursement.paid",
+            data={"amount": str(locked.amount), "paid_on": day.isoformat()},
+            paid_on=day,
+            **({"reference": clean_reference} if clean_reference else {}),
+        )
         _entry(
             fund,
             K.DISBURSEMENT,
@@ -1162,14 +1177,6 @@ def disbursement_pay(
             disbursement=locked,
         )
         _check_balanced(fund)
-        audit_record(
-            actor=actor,
-            action="disbursement.paid",
-            target=locked,
-            from_state=DS.PLANNED,
-            to_state=DS.PAID,
-            data={"amount": str(locked.amount), "paid_on": day.isoformat()},
-        )
     _sync(disbursement, locked, "status", "paid_on", "reference")
     return disbursement
 
@@ -1199,9 +1206,15 @@ def disbursement_return(
                 {"returned_on": _("Money cannot come back before it was paid.")},
                 code="before_paid",
             )
-        locked.status = DS.RETURNED
-        locked.returned_on = day
-        locked.save(update_fields=["status", "returned_on"])
+        _move(
+            locked,
+            DS.RETURNED,
+            actor=actor,
+            action="disbursement.returned",
+            reason=clean_reason,
+            data={"amount": str(locked.amount), "returned_on": day.isoformat()},
+            returned_on=day,
+        )
         _entry(
             fund,
             K.RETURN,
@@ -1210,15 +1223,6 @@ def disbursement_return(
             memo=clean_reason,
             commitment=locked.commitment,
             disbursement=locked,
-        )
-        audit_record(
-            actor=actor,
-            action="disbursement.returned",
-            target=locked,
-            from_state=DS.PAID,
-            to_state=DS.RETURNED,
-            reason=clean_reason,
-            data={"amount": str(locked.amount), "returned_on": day.isoformat()},
         )
     _sync(disbursement, locked, "status", "returned_on")
     return disbursement
@@ -1234,15 +1238,8 @@ def disbursement_cancel(
         _fund, locked = _lock_disbursement(disbursement)
         if locked.status != DS.PLANNED:
             raise _wrong_status(locked, DS.PLANNED)
-        locked.status = DS.CANCELLED
-        locked.save(update_fields=["status"])
-        audit_record(
-            actor=actor,
-            action="disbursement.cancelled",
-            target=locked,
-            from_state=DS.PLANNED,
-            to_state=DS.CANCELLED,
-            reason=clean_reason,
+        _move(
+            locked, DS.CANCELLED, actor=actor, action="disbursement.cancelled", reason=clean_reason
         )
     _sync(disbursement, locked, "status")
     return disbursement
