@@ -858,7 +858,12 @@ def refund_share(donation: Donation, fund: Fund, amount: Decimal) -> Decimal:
         share = min(convert(amount, donation.currency, fund.currency, donation.rate), fund_left)
     if share <= 0:
         raise ValidationError(
-            {"amount": _("This refund is too small to take from the fund.")},
+            {
+                "amount": _(
+                    "This refund is too small to take from the fund at the gift's exchange "
+                    "rate: give a larger amount, or refund all that is left."
+                )
+            },
             code="rounds_to_zero",
         )
     # The gift's own pending refund is the one this may be confirming.

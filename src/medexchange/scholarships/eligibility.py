@@ -99,38 +99,38 @@ def ineligibility_reasons(
                 _("Only a submitted application that is still going can ask for a scholarship."),
             )
         )
-    if rules.em_statuses and facts.em_status not in rules.em_statuses:
-        reasons.append(
-            Reason(
-                "em_status",
-                _("Open to applicants from countries where Emergency Medicine is: %(list)s.")
-                % {"list": _labels(EmStatus, rules.em_statuses)},
-            )
-        )
-    if rules.income_groups and facts.income_group not in rules.income_groups:
-        reasons.append(
-            Reason(
-                "income_group",
-                _("Open to applicants from countries in these income groups: %(list)s.")
-                % {"list": _labels(IncomeGroup, rules.income_groups)},
-            )
-        )
-    if rules.training_levels and facts.training_level not in rules.training_levels:
-        reasons.append(
-            Reason(
-                "training_level",
-                _("Open to these training levels: %(list)s.")
-                % {"list": _labels(TrainingLevel, rules.training_levels)},
-            )
-        )
-    if rules.opportunity_kinds and facts.opportunity_kind not in rules.opportunity_kinds:
-        reasons.append(
-            Reason(
-                "opportunity_kind",
-                _("Open to these kinds of opportunity: %(list)s.")
-                % {"list": _labels(OpportunityKind, rules.opportunity_kinds)},
-            )
-        )
+    for code, allowed, value, message, choices in (
+        (
+            "em_status",
+            rules.em_statuses,
+            facts.em_status,
+            _("Open to applicants from countries where Emergency Medicine is: %(list)s."),
+            EmStatus,
+        ),
+        (
+            "income_group",
+            rules.income_groups,
+            facts.income_group,
+            _("Open to applicants from countries in these income groups: %(list)s."),
+            IncomeGroup,
+        ),
+        (
+            "training_level",
+            rules.training_levels,
+            facts.training_level,
+            _("Open to these training levels: %(list)s."),
+            TrainingLevel,
+        ),
+        (
+            "opportunity_kind",
+            rules.opportunity_kinds,
+            facts.opportunity_kind,
+            _("Open to these kinds of opportunity: %(list)s."),
+            OpportunityKind,
+        ),
+    ):
+        if allowed and value not in allowed:
+            reasons.append(Reason(code, message % {"list": _labels(choices, allowed)}))
     if not facts.in_network:
         reasons.append(
             Reason(
